@@ -1,0 +1,45 @@
+# GC-Forged-Pylot: `make run` sets everything up and starts the server; `make test` sets up and runs every test.
+# Both are idempotent; heavy builds are cached under ~/.cache/pylot. Windows without make: see README.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PYLOT  := $(VENV)/bin/pylot
+MODEL  ?= qwen2.5-coder-0.5b
+PYTEST_ARGS ?=
+
+.PHONY: run test setup model models-test llama-server web vscode-e2e lint requirements bench clean
+
+setup:
+	$(PYTHON) scripts/bootstrap.py
+
+model: setup
+	$(PYLOT) models pull $(MODEL)
+
+# The small models the tests run against.
+models-test: setup
+	$(PYLOT) models pull qwen2.5-coder-0.5b
+	$(PYLOT) models pull smollm2-135m
+
+llama-server: setup
+	$(PY) scripts/build_llama_server.py
+
+run: model
+	$(PYLOT) serve
+
+test: models-test llama-server
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/mypy
+
+# requirements.txt is generated from pyproject.toml (the one source of truth) and checked by a test.
+requirements: setup
+	$(PY) scripts/gen_requirements.py
+
+bench: models-test
+	$(PY) benchmarks/engine_overhead.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache

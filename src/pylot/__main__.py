@@ -1,0 +1,3 @@
+from pylot.cli import main
+
+main()

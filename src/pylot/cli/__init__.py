@@ -1,0 +1,207 @@
+"""The `pylot` command: serve, complete, chat, models, doctor."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pylot import __version__
+from pylot.errors import PylotError
+
+app = typer.Typer(
+    name="pylot",
+    help="GC-Forged-Pylot: a private code assistant on llama.cpp. Your code never leaves this machine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML or TOML config file (default ~/.cache/pylot/config.yaml).")
+]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model id from the store, or a .gguf path.")]
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def load_config(config: Path | None, overrides: dict[str, Any] | None = None) -> Any:
+    from pylot.config.config_manager import ConfigManager, default_config_path
+
+    return ConfigManager(config or default_config_path(), overrides=overrides)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pylot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """GC-Forged-Pylot command line."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1: private).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
+    model: ModelOpt = None,
+    api_key: Annotated[list[str] | None, typer.Option("--api-key", help="Require this API key (repeatable).")] = None,
+    n_ctx: Annotated[int | None, typer.Option("--n-ctx", help="Context window in tokens.")] = None,
+    config: ConfigOpt = None,
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
+) -> None:
+    """Start the server: OpenAI-compatible API, /infill, WebSockets, metrics and the web console."""
+    from pylot.logs import setup_logging
+    from pylot.server import LlamaServer
+
+    overrides: dict[str, dict[str, Any]] = {}
+    for section, key, value in (("server", "host", host), ("server", "port", port), ("model", "model", model),
+                                ("server", "api_keys", api_key or None), ("model", "n_ctx", n_ctx),
+                                ("logging", "level", log_level)):
+        if value is not None:
+            overrides.setdefault(section, {})[key] = value
+    try:
+        manager = load_config(config, overrides)
+        s = manager.settings
+        setup_logging(s.logging.level, s.logging.file)
+        server = LlamaServer(manager)
+        typer.secho(f"Pylot {__version__} serving {s.model.model} on {server.url} (Ctrl+C to stop)", err=True)
+        if s.server.host not in ("127.0.0.1", "localhost", "::1") and not s.server.api_keys:
+            typer.secho("warning: listening beyond this machine without an API key", fg=typer.colors.YELLOW, err=True)
+        server.run()
+    except PylotError as exc:
+        fail(str(exc))
+
+
+def _read_context(file: Path | None, line: int | None, column: int | None) -> tuple[str, str]:
+    if file is None:
+        return sys.stdin.read(), ""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PylotError(f"cannot read {file}: {exc}") from exc
+    if line is None:
+        return text, ""
+    lines = text.splitlines(keepends=True)
+    if not 1 <= line <= len(lines) + 1:
+        raise PylotError(f"{file} has {len(lines)} lines; --line {line} is outside it")
+    offset = sum(len(x) for x in lines[: line - 1])
+    current = lines[line - 1] if line <= len(lines) else ""
+    col = len(current.rstrip("\r\n")) if column is None else min(column - 1, len(current))
+    return text[: offset + col], text[offset + col :]
+
+
+@app.command()
+def complete(
+    file: Annotated[Path | None, typer.Argument(help="Source file; omit to read a prompt from stdin.")] = None,
+    line: Annotated[int | None, typer.Option("--line", "-l", help="Cursor line (1-based).")] = None,
+    column: Annotated[int | None, typer.Option("--column", help="Cursor column (1-based; default: end of line).")] = None,
+    max_tokens: Annotated[int, typer.Option(help="Most tokens to generate.")] = 64,
+    model: ModelOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Complete code at a cursor position (fill-in-the-middle) or continue a prompt from stdin."""
+    from pylot.core.loader import load_engine
+    from pylot.logs import setup_logging
+
+    try:
+        manager = load_config(config, {"model": {"model": model}} if model else None)
+        setup_logging("WARNING")
+        prefix, suffix = _read_context(file, line, column)
+        engine = load_engine(manager.settings)
+        g = manager.settings.generation
+        from pylot.types import GenerationParams
+
+        params = GenerationParams(max_tokens=max_tokens, temperature=g.temperature, top_p=g.top_p, top_k=g.top_k)
+        if suffix and engine.capabilities().fim:
+            chunks = engine.stream_infill(prefix, suffix, params)
+        else:
+            chunks = engine.stream(prefix, params)
+        for chunk in chunks:
+            sys.stdout.write(chunk.text)
+            sys.stdout.flush()
+        sys.stdout.write("\n")
+    except PylotError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def chat(
+    message: Annotated[str | None, typer.Option("--message", "-p", help="One message; omit for a conversation.")] = None,
+    system: Annotated[str, typer.Option(help="System prompt.")] = "You are a helpful coding assistant.",
+    model: ModelOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Chat with the model in the terminal (Ctrl+D or /exit to leave)."""
+    from pylot.core.loader import load_engine
+    from pylot.logs import setup_logging
+    from pylot.types import GenerationParams
+
+    try:
+        manager = load_config(config, {"model": {"model": model}} if model else None)
+        setup_logging("WARNING")
+        engine = load_engine(manager.settings)
+        g = manager.settings.generation
+        params = GenerationParams(max_tokens=max(g.max_tokens, 512), temperature=g.temperature, top_p=g.top_p)
+        history: list[dict[str, str]] = [{"role": "system", "content": system}]
+        interactive = message is None
+        while True:
+            if interactive:
+                try:
+                    text = input("you> ")
+                except EOFError:
+                    break
+                if text.strip() in ("/exit", "/quit"):
+                    break
+                if not text.strip():
+                    continue
+            else:
+                text = message or ""
+            history.append({"role": "user", "content": text})
+            reply: list[str] = []
+            for chunk in engine.stream_chat(history, params):
+                reply.append(chunk.text)
+                sys.stdout.write(chunk.text)
+                sys.stdout.flush()
+            sys.stdout.write("\n")
+            history.append({"role": "assistant", "content": "".join(reply)})
+            if not interactive:
+                break
+    except PylotError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def doctor() -> None:
+    """Check this machine: CPU features, memory, GPU runtimes, the llama.cpp build, and what to run."""
+    from pylot.cli.doctor import run_doctor
+
+    run_doctor()
+
+
+def _mount_optional() -> None:
+    """Sub-commands that live in their own modules."""
+    import importlib
+
+    for module, name in (("pylot.cli.models_cmd", "models"), ("pylot.cli.vscode_cmd", "vscode")):
+        try:
+            sub = importlib.import_module(module)
+        except ModuleNotFoundError:
+            continue
+        app.add_typer(sub.app, name=name)
+
+
+_mount_optional()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,294 @@
+"""ConfigManager: load, validate, override from the environment, update atomically, reload live."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from pylot.config.settings import Settings, default_home
+from pylot.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "PYLOT_"
+MASK = "***"
+
+ChangeListener = Callable[[Settings, Settings], None]
+
+
+def default_config_path() -> Path:
+    """The user's config file: <PYLOT_HOME>/config.yaml."""
+    return default_home() / "config.yaml"
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """Read a YAML or TOML config file into a dict. The only place config files are parsed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}", file=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}", file=str(path)) from exc
+    try:
+        if path.suffix.lower() == ".toml":
+            data: Any = tomllib.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}", file=str(path)) from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(data).__name__}", file=str(path))
+    return data
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """PYLOT_SECTION__KEY=value pairs as a nested dict; values are parsed as YAML scalars or lists."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else raw
+        except yaml.YAMLError:
+            value = raw
+        out.setdefault(section, {})[key] = value
+    return out
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def validate(data: Mapping[str, Any], source: str) -> Settings:
+    """Build Settings, turning pydantic's errors into one ConfigError that names key, value and source."""
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        first_key = None
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            first_key = first_key or key
+            if err["type"] == "extra_forbidden":
+                problems.append(f"unknown key '{key}'")
+            else:
+                problems.append(f"'{key}' = {err.get('input')!r}: {err['msg']}")
+        raise ConfigError(f"{source}: " + "; ".join(problems), key=first_key, file=source) from None
+
+
+def dump(settings: Settings, *, mask_secrets: bool = True) -> dict[str, Any]:
+    """Settings as plain JSON-able data, secrets masked unless asked otherwise."""
+    data = settings.model_dump(mode="json")
+    if not mask_secrets:
+        return _reveal(settings, data)
+    return data
+
+
+def _reveal(model: BaseModel, data: dict[str, Any]) -> dict[str, Any]:
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            _reveal(value, data[name])
+        elif isinstance(value, SecretStr):
+            data[name] = value.get_secret_value()
+        elif isinstance(value, list) and value and isinstance(value[0], SecretStr):
+            data[name] = [v.get_secret_value() for v in value]
+    return data
+
+
+class ConfigManager:
+    """Owns the settings: loads the file, applies environment overrides, validates updates, watches the file.
+
+    `update` writes the file atomically (a temp file renamed over the old one), so a failed or invalid
+    update leaves the file and the running settings as they were.
+    """
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.path = Path(path) if path else None
+        self._overrides = dict(overrides or {})
+        self._environ = dict(os.environ if environ is None else environ)
+        self._lock = threading.RLock()
+        self._listeners: list[ChangeListener] = []
+        self._file_data: dict[str, Any] = {}
+        self._stamp: tuple[float, int] | None = None
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._settings = self._load()
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def get(self, section: str, key: str | None = None) -> Any:
+        """A section (as its settings object) or one value."""
+        part = getattr(self._settings, section, None)
+        if not isinstance(part, BaseModel):
+            raise ConfigError(f"unknown config section '{section}'", key=section)
+        if key is None:
+            return part
+        if key not in type(part).model_fields:
+            raise ConfigError(f"unknown config key '{section}.{key}'", key=f"{section}.{key}")
+        return getattr(part, key)
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call listener(old, new) after every successful reload or update."""
+        self._listeners.append(listener)
+
+    # ---- writing ---------------------------------------------------------------------------------
+
+    def update(self, section: str, key: str, value: Any) -> Settings:
+        """Set one value: validated, persisted atomically, applied to the running settings."""
+        return self.patch({section: {key: value}})
+
+    def patch(self, changes: Mapping[str, Any]) -> Settings:
+        """Apply a partial nested update such as {"generation": {"temperature": 0.1}}."""
+        with self._lock:
+            for section, values in changes.items():
+                if not isinstance(values, Mapping):
+                    raise ConfigError(
+                        f"'{section}' must be a mapping of keys to values, got {values!r}", key=section
+                    )
+            target = self.path or default_config_path()
+            new_file = _merge(self._file_data, changes)
+            new = validate(self._effective(new_file), f"update of {target}")
+            self._write(target, new_file)
+            self.path = target
+            self._file_data = new_file
+            self._swap(new)
+            return new
+
+    def _write(self, target: Path, data: dict[str, Any]) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.suffix.lower() == ".toml":
+            import tomli_w
+
+            text = tomli_w.dumps(_drop_none(data))
+        else:
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._stamp = _stamp(target)
+
+    # ---- loading and live reload -----------------------------------------------------------------
+
+    def _effective(self, file_data: Mapping[str, Any]) -> dict[str, Any]:
+        return _merge(_merge(dict(file_data), env_overrides(self._environ)), self._overrides)
+
+    def _load(self) -> Settings:
+        file_data: dict[str, Any] = {}
+        source = "defaults"
+        if self.path is not None:
+            if self.path.exists():
+                file_data = load_file(self.path)
+                self._stamp = _stamp(self.path)
+            source = str(self.path)
+        env = env_overrides(self._environ)
+        for section, values in env.items():
+            for key in values:
+                if section not in Settings.model_fields:
+                    raise ConfigError(
+                        f"environment variable {ENV_PREFIX}{section.upper()}__{key.upper()}: unknown section '{section}'",
+                        key=section,
+                    )
+        settings = validate(self._effective(file_data), source)
+        self._file_data = file_data
+        return settings
+
+    def reload(self) -> bool:
+        """Re-read the file. On a bad edit keep the old settings, log why and return False."""
+        with self._lock:
+            if self.path is None or not self.path.exists():
+                return False
+            try:
+                file_data = load_file(self.path)
+                new = validate(self._effective(file_data), str(self.path))
+            except ConfigError as exc:
+                self._stamp = _stamp(self.path)
+                log.warning("config reload rejected, keeping the previous settings: %s", exc)
+                return False
+            self._stamp = _stamp(self.path)
+            self._file_data = file_data
+            self._swap(new)
+            log.info("config reloaded from %s", self.path)
+            return True
+
+    def _swap(self, new: Settings) -> None:
+        old, self._settings = self._settings, new
+        for listener in list(self._listeners):
+            try:
+                listener(old, new)
+            except Exception:
+                log.exception("config listener failed")
+
+    def watch(self, interval_s: float = 1.0) -> None:
+        """Poll the file for changes in a daemon thread (portable: no inotify needed)."""
+        if self._watcher is not None or self.path is None:
+            return
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.wait(interval_s):
+                if self.path is not None and self.path.exists() and _stamp(self.path) != self._stamp:
+                    self.reload()
+
+        self._watcher = threading.Thread(target=loop, name="pylot-config-watch", daemon=True)
+        self._watcher.start()
+
+    def stop_watching(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+            self._watcher = None
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_mtime, st.st_size)
+
+
+def _drop_none(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _drop_none(v) for k, v in data.items() if v is not None}
+    return data

@@ -1,0 +1,129 @@
+"""Pylot's settings: one pydantic class per concern, every field described.
+
+The YAML/TOML file is read in exactly one place (config_manager.load_file); environment variables
+`PYLOT_<SECTION>__<KEY>` override it. Unknown keys are errors, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+
+def default_home() -> Path:
+    """Where Pylot keeps models, databases and builds: ~/.cache/pylot (or $PYLOT_HOME)."""
+    import os
+
+    env = os.environ.get("PYLOT_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "pylot"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ServerSettings(_Section):
+    host: str = Field(default="127.0.0.1", description="Address to bind. 127.0.0.1 keeps the server private.")
+    port: int = Field(default=8080, ge=1, le=65535, description="TCP port to listen on.")
+    api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="If non-empty, every request must carry one of these keys (Bearer or X-Api-Key).",
+    )
+    max_request_bytes: int = Field(
+        default=2_000_000, ge=1024, description="Largest request body accepted; larger ones get 413."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser (besides same-origin)."
+    )
+
+
+class ModelSettings(_Section):
+    model: str = Field(
+        default="qwen2.5-coder-0.5b",
+        description="Catalog id of a model in the store, or a path to a .gguf file.",
+    )
+    store_dir: Path | None = Field(
+        default=None, description="Model store directory; default <PYLOT_HOME>/models."
+    )
+    n_ctx: int = Field(default=4096, ge=256, le=131072, description="Context window in tokens.")
+    n_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads for generation; default: all physical cores."
+    )
+    n_threads_batch: int | None = Field(
+        default=None, ge=1, description="CPU threads for prompt processing; default: same as n_threads."
+    )
+    n_batch: int = Field(default=512, ge=8, description="Prompt tokens evaluated per batch.")
+    use_mmap: bool = Field(default=True, description="Map the model file instead of reading it into RAM.")
+    use_mlock: bool = Field(default=False, description="Lock the model in RAM so the OS never swaps it out.")
+    n_gpu_layers: int = Field(
+        default=0,
+        ge=-1,
+        description="Layers offloaded to the GPU (-1: all). Needs a CUDA, ROCm or Metal build of llama-cpp-python.",
+    )
+    flash_attn: bool = Field(default=False, description="Use flash attention where the build supports it.")
+    memory_check: Literal["shrink", "refuse", "off"] = Field(
+        default="shrink",
+        description="Before loading: shrink the context to fit free memory, refuse with a message, or skip.",
+    )
+
+
+class GenerationSettings(_Section):
+    max_tokens: int = Field(default=128, ge=1, le=32768, description="Default number of tokens to generate.")
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0, description="Sampling temperature; 0 is greedy.")
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0, description="Nucleus sampling probability mass.")
+    top_k: int = Field(default=40, ge=0, description="Sample from the k most likely tokens (0: all).")
+    min_p: float = Field(default=0.05, ge=0.0, le=1.0, description="Drop tokens less likely than min_p * best.")
+    repeat_penalty: float = Field(default=1.0, ge=0.0, description="Penalty for repeated tokens (1.0: none).")
+    stop: list[str] = Field(default_factory=list, description="Extra stop sequences for every request.")
+    time_limit_s: float | None = Field(
+        default=None, gt=0, description="Stop generating after this many seconds (keeps the text so far)."
+    )
+
+
+class CacheSettings(_Section):
+    enabled: bool = Field(default=True, description="Cache results of deterministic requests.")
+    max_entries: int = Field(default=512, ge=1, description="Most results kept (least recently used go first).")
+    ttl_s: float = Field(default=600.0, gt=0, description="Seconds a cached result stays valid.")
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level. Prompts and code appear only at DEBUG."
+    )
+    file: Path | None = Field(default=None, description="Also write logs to this file.")
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+
+class Settings(_Section):
+    """All of Pylot's settings, one section per concern."""
+
+    server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
+    model: ModelSettings = Field(default_factory=ModelSettings, description="The embedded llama.cpp engine.")
+    generation: GenerationSettings = Field(
+        default_factory=GenerationSettings, description="Defaults for every generation request."
+    )
+    cache: CacheSettings = Field(default_factory=CacheSettings, description="Result cache.")
+    logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
+
+    def home(self) -> Path:
+        return default_home()
+
+    def store_dir(self) -> Path:
+        return self.model.store_dir or default_home() / "models"
+
+    def data_dir(self) -> Path:
+        """Databases (feedback, memory): $PYLOT_DATA_DIR or <PYLOT_HOME>/data."""
+        import os
+
+        env = os.environ.get("PYLOT_DATA_DIR")
+        return Path(env).expanduser() if env else default_home() / "data"
+
+
+# Settings that take effect without a restart; the others apply at the next start.
+LIVE_SECTIONS = frozenset({"generation", "cache", "logging"})

@@ -1,0 +1,123 @@
+"""The one small interface every engine implements: in-process llama.cpp, a remote llama-server, a double."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pylot.types import Chunk, GenerationParams, LLMResponse
+
+
+class CancelToken:
+    """Set by whoever wants a generation stopped; engines check it between tokens."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = ""
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        self.reason = reason
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class Capabilities:
+    """What an engine can do; the server and the completion pipeline read this."""
+
+    model_id: str
+    n_ctx: int
+    fim: bool
+    chat: bool = True
+    embeddings: bool = True
+    family: str = "unknown"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Snippet:
+    """Extra context for fill-in-the-middle: another file, or a retrieved chunk."""
+
+    filename: str
+    text: str
+
+
+class LLMInterface(ABC):
+    """Text generation, fill-in-the-middle, chat, embeddings and tokenization.
+
+    The streaming methods are the primitives; `generate`, `infill` and `chat` collect a stream.
+    Streams are blocking iterators: callers on an event loop run them in a worker thread.
+    """
+
+    @abstractmethod
+    def capabilities(self) -> Capabilities: ...
+
+    @abstractmethod
+    def stream(
+        self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None
+    ) -> Iterator[Chunk]: ...
+
+    @abstractmethod
+    def stream_infill(
+        self,
+        prefix: str,
+        suffix: str,
+        params: GenerationParams,
+        extra: Sequence[Snippet] = (),
+        cancel: CancelToken | None = None,
+    ) -> Iterator[Chunk]: ...
+
+    @abstractmethod
+    def stream_chat(
+        self, messages: Sequence[dict[str, Any]], params: GenerationParams, cancel: CancelToken | None = None
+    ) -> Iterator[Chunk]: ...
+
+    @abstractmethod
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    @abstractmethod
+    def tokenize(self, text: str) -> list[int]: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the model; the default has nothing to release."""
+
+    def generate(
+        self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None
+    ) -> LLMResponse:
+        return collect(self.stream(prompt, params, cancel))
+
+    def infill(
+        self,
+        prefix: str,
+        suffix: str,
+        params: GenerationParams,
+        extra: Sequence[Snippet] = (),
+        cancel: CancelToken | None = None,
+    ) -> LLMResponse:
+        return collect(self.stream_infill(prefix, suffix, params, extra, cancel))
+
+    def chat(
+        self, messages: Sequence[dict[str, Any]], params: GenerationParams, cancel: CancelToken | None = None
+    ) -> LLMResponse:
+        return collect(self.stream_chat(messages, params, cancel))
+
+
+def collect(chunks: Iterator[Chunk]) -> LLMResponse:
+    """Join a stream into one response."""
+    parts: list[str] = []
+    last = Chunk(text="", finish_reason="stop")
+    for chunk in chunks:
+        parts.append(chunk.text)
+        last = chunk
+    return LLMResponse(
+        text="".join(parts),
+        tokens_used=last.completion_tokens,
+        finish_reason=last.finish_reason or "stop",
+        prompt_tokens=last.prompt_tokens,
+    )

@@ -1,0 +1,282 @@
+"""LlamaLLM: llama.cpp in process through llama-cpp-python.
+
+One generation runs at a time per loaded model (a fair FIFO gate); consecutive requests that share a
+prompt prefix reuse the KV cache (llama-cpp-python's prefix matching); cancellation is checked between
+tokens, so a cancelled generation stops within a token.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pylot.config.settings import ModelSettings
+from pylot.core.gate import FairGate
+from pylot.core.llm_interface import Capabilities, CancelToken, LLMInterface, Snippet
+from pylot.core.text_stream import StopMatcher, Utf8Assembler
+from pylot.errors import CancelledError, CapabilityError, ContextLengthError, ModelError
+from pylot.types import Chunk, FinishReason, GenerationParams
+
+log = logging.getLogger(__name__)
+
+
+def physical_cores() -> int:
+    import psutil
+
+    return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
+
+
+class LlamaLLM(LLMInterface):
+    """A GGUF model loaded in this process."""
+
+    def __init__(self, model_path: Path, settings: ModelSettings | None = None, *, model_id: str | None = None) -> None:
+        import llama_cpp
+
+        self._lc = llama_cpp
+        self.settings = settings or ModelSettings()
+        self.model_path = Path(model_path)
+        self.model_id = model_id or self.model_path.stem
+        if not self.model_path.is_file():
+            raise ModelError(f"model file not found: {self.model_path}")
+        threads = self.settings.n_threads or physical_cores()
+        started = time.monotonic()
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.settings.n_ctx,
+                n_threads=threads,
+                n_threads_batch=self.settings.n_threads_batch or threads,
+                n_batch=min(self.settings.n_batch, self.settings.n_ctx),
+                use_mmap=self.settings.use_mmap,
+                use_mlock=self.settings.use_mlock,
+                n_gpu_layers=self.settings.n_gpu_layers,
+                flash_attn=self.settings.flash_attn,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelError(f"llama.cpp could not load {self.model_path.name}: {exc}") from exc
+        self.load_seconds = time.monotonic() - started
+        vocab = self._llm._model.vocab
+        self._vocab = vocab
+        fim = (
+            llama_cpp.llama_vocab_fim_pre(vocab),
+            llama_cpp.llama_vocab_fim_suf(vocab),
+            llama_cpp.llama_vocab_fim_mid(vocab),
+        )
+        self._fim = fim if all(t >= 0 for t in fim) else None
+        self._fim_sep = llama_cpp.llama_vocab_fim_sep(vocab)
+        self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
+        self._chat = self._chat_formatter()
+        self._gate = FairGate()
+        self._embedder: Any = None
+        self._embed_lock = threading.Lock()
+        self.last_reused_tokens = 0  # prompt tokens the last request took from the KV cache
+        log.info(
+            "loaded %s (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s) in %.1fs",
+            self.model_id, self.settings.n_ctx, threads, self.settings.n_gpu_layers,
+            self._fim is not None, self.load_seconds,
+        )
+
+    # ---- description -----------------------------------------------------------------------------
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return dict(self._llm.metadata)
+
+    @property
+    def queue_depth(self) -> int:
+        return self._gate.depth
+
+    def capabilities(self) -> Capabilities:
+        meta = self._llm.metadata
+        return Capabilities(
+            model_id=self.model_id,
+            n_ctx=self._llm.n_ctx(),
+            fim=self._fim is not None,
+            chat=self._chat is not None,
+            embeddings=True,
+            family=meta.get("general.architecture", "unknown"),
+            extra={"name": meta.get("general.name", ""), "path": str(self.model_path)},
+        )
+
+    # ---- tokens ----------------------------------------------------------------------------------
+
+    def tokenize(self, text: str) -> list[int]:
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _prompt_tokens(self, text: str) -> list[int]:
+        """A raw prompt: special-token text is honoured, as llama-server does."""
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=self._add_bos, special=True))
+
+    def fim_tokens(self, prefix: str, suffix: str, extra: Sequence[Snippet] = ()) -> list[int]:
+        """Prefix-suffix-middle tokens with the model's own FIM tokens; user text never becomes special tokens."""
+        if self._fim is None:
+            raise CapabilityError(
+                f"model {self.model_id} has no fill-in-the-middle tokens; use a FIM model such as qwen2.5-coder-0.5b",
+                param="suffix",
+            )
+        pre, suf, mid = self._fim
+        tokens: list[int] = []
+        if self._add_bos:
+            tokens.append(self._llm.token_bos())
+        if extra and self._fim_sep >= 0:
+            for snippet in extra:
+                tokens.append(self._fim_sep)
+                tokens += self.tokenize(f"{snippet.filename}\n{snippet.text}")
+        tokens.append(pre)
+        tokens += self.tokenize(prefix)
+        tokens.append(suf)
+        tokens += self.tokenize(suffix)
+        tokens.append(mid)
+        return tokens
+
+    # ---- generation ------------------------------------------------------------------------------
+
+    def stream(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> Iterator[Chunk]:
+        return self.stream_tokens(self._prompt_tokens(prompt), params, cancel)
+
+    def stream_infill(
+        self,
+        prefix: str,
+        suffix: str,
+        params: GenerationParams,
+        extra: Sequence[Snippet] = (),
+        cancel: CancelToken | None = None,
+    ) -> Iterator[Chunk]:
+        return self.stream_tokens(self.fim_tokens(prefix, suffix, extra), params, cancel)
+
+    def stream_chat(
+        self, messages: Sequence[dict[str, Any]], params: GenerationParams, cancel: CancelToken | None = None
+    ) -> Iterator[Chunk]:
+        if self._chat is None:
+            raise CapabilityError(f"model {self.model_id} has no chat template")
+        prompt = self._chat(messages=list(messages)).prompt
+        tokens = list(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+        return self.stream_tokens(tokens, params, cancel)
+
+    def check_context(self, n_prompt: int) -> None:
+        n_ctx = self._llm.n_ctx()
+        if n_prompt >= n_ctx:
+            raise ContextLengthError(
+                f"the prompt is {n_prompt} tokens but the context window holds {n_ctx} "
+                f"(shorten the prompt or raise model.n_ctx)",
+                param="prompt",
+            )
+
+    def stream_tokens(
+        self, tokens: list[int], params: GenerationParams, cancel: CancelToken | None = None
+    ) -> Iterator[Chunk]:
+        """Generate from prompt tokens; validation happens before the first chunk is requested."""
+        self.check_context(len(tokens))
+        return self._generate(tokens, params, cancel)
+
+    def _generate(self, tokens: list[int], params: GenerationParams, cancel: CancelToken | None) -> Iterator[Chunk]:
+        llm = self._llm
+        with self._gate.turn(cancel):
+            budget = min(params.max_tokens, llm.n_ctx() - len(tokens))
+            llm.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
+            self.last_reused_tokens = _common_prefix(llm._input_ids[: llm.n_tokens].tolist(), tokens)
+            started = time.monotonic()
+            text = Utf8Assembler()
+            stops = StopMatcher(params.stop)
+            produced = 0
+            finish: FinishReason = "length"
+            hit_stop = False
+            generator = llm.generate(
+                tokens,
+                top_k=params.top_k,
+                top_p=params.top_p,
+                min_p=params.min_p,
+                temp=params.temperature,
+                repeat_penalty=params.repeat_penalty,
+            )
+            try:
+                for token in generator:
+                    if cancel is not None and cancel.cancelled:
+                        finish = "cancelled"
+                        break
+                    if self._lc.llama_vocab_is_eog(self._vocab, token):
+                        finish = "stop"
+                        break
+                    produced += 1
+                    piece, hit = stops.feed(text.feed(llm.detokenize([token], special=False)))
+                    if hit:
+                        if piece:
+                            yield Chunk(piece, None, len(tokens), produced)
+                        finish, hit_stop = "stop", True
+                        break
+                    if piece:
+                        yield Chunk(piece, None, len(tokens), produced)
+                    if produced >= budget:
+                        finish = "length"
+                        break
+                    if params.time_limit_s is not None and time.monotonic() - started > params.time_limit_s:
+                        finish = "time_limit"
+                        break
+            finally:
+                generator.close()
+            tail = "" if hit_stop else stops.feed(text.flush())[0] + stops.flush()
+            yield Chunk(tail, finish, len(tokens), produced)
+
+    # ---- chat and embeddings ---------------------------------------------------------------------
+
+    def _chat_formatter(self) -> Any:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return None
+        model = self._llm._model
+        eos, bos = self._llm.token_eos(), self._llm.token_bos()
+        return Jinja2ChatFormatter(
+            template=template,
+            eos_token=model.token_get_text(eos) if eos >= 0 else "",
+            bos_token=model.token_get_text(bos) if bos >= 0 else "",
+            stop_token_ids=[eos],
+        )
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Mean-pooled, L2-normalised embeddings from a second context on the same (memory-mapped) weights."""
+        with self._embed_lock:
+            if self._embedder is None:
+                self._embedder = self._lc.Llama(
+                    model_path=str(self.model_path),
+                    embedding=True,
+                    pooling_type=self._lc.LLAMA_POOLING_TYPE_MEAN,
+                    n_ctx=min(self.settings.n_ctx, 2048),
+                    n_threads=self.settings.n_threads or physical_cores(),
+                    n_gpu_layers=self.settings.n_gpu_layers,
+                    use_mmap=True,
+                    verbose=False,
+                )
+            limit = self._embedder.n_ctx()
+            for text in texts:
+                n = len(self._embedder.tokenize(text.encode("utf-8"), add_bos=True))
+                if n > limit:
+                    raise ContextLengthError(f"an input is {n} tokens; embeddings take at most {limit}", param="input")
+            vectors = self._embedder.embed(list(texts), normalize=True)
+        return [list(map(float, v)) for v in vectors]
+
+    def close(self) -> None:
+        with self._embed_lock:
+            if self._embedder is not None:
+                self._embedder.close()
+                self._embedder = None
+        self._llm.close()
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+__all__ = ["CancelledError", "LlamaLLM"]

@@ -1,0 +1,109 @@
+"""create_app(config) builds the FastAPI application; LlamaServer runs it with uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from pylot import __version__
+from pylot.config.config_manager import ConfigManager
+from pylot.core.llm_interface import LLMInterface
+from pylot.errors import ModelError
+from pylot.server import errors
+from pylot.server.middleware import ApiKeyMiddleware, BodyLimitMiddleware, secret_values
+from pylot.server.routes import config as config_routes
+from pylot.server.routes import generation, info, ws
+from pylot.server.state import EngineFactory, ServerState
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    config: ConfigManager,
+    *,
+    engine: LLMInterface | None = None,
+    engine_factory: EngineFactory | None = None,
+    watch_config: bool = False,
+) -> FastAPI:
+    """The Pylot application. Pass `engine` to serve an engine you built (tests, benchmarks);
+    otherwise the model named in the config is loaded at start-up by `engine_factory`."""
+    if engine_factory is None:
+        from pylot.core.loader import load_engine
+
+        engine_factory = load_engine
+    state = ServerState(config, engine_factory, engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not state.engine_loaded:
+            try:
+                await asyncio.to_thread(state.load_engine)
+            except ModelError as exc:
+                log.error("could not load the model: %s", exc)
+                raise
+        if watch_config:
+            config.watch()
+        try:
+            yield
+        finally:
+            config.stop_watching()
+            state.close()
+
+    app = FastAPI(title="GC-Forged-Pylot", version=__version__, lifespan=lifespan,
+                  description="A private, local code assistant on llama.cpp.")
+    app.state.pylot = state
+    errors.install(app)
+    for router in (info.router, generation.router, config_routes.router, ws.router):
+        app.include_router(router)
+    origins = config.settings.server.cors_origins
+    if origins:
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(BodyLimitMiddleware, limit=lambda: config.settings.server.max_request_bytes)
+    app.add_middleware(ApiKeyMiddleware, keys=lambda: secret_values(config.settings.server.api_keys))
+    return app
+
+
+class LlamaServer:
+    """Runs the application with uvicorn, in the foreground (`run`) or in a background thread (`start`)."""
+
+    def __init__(self, config: ConfigManager, *, engine: LLMInterface | None = None, watch_config: bool = True) -> None:
+        self.config = config
+        self.app = create_app(config, engine=engine, watch_config=watch_config)
+        s = config.settings.server
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host=s.host, port=s.port, log_level="warning", access_log=False,
+                           ws="websockets-sansio", timeout_graceful_shutdown=5)
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        s = self.config.settings.server
+        return f"http://{s.host}:{s.port}"
+
+    def run(self) -> None:
+        self._server.run()
+
+    def start(self, timeout_s: float = 120.0) -> str:
+        """Serve in a background thread; returns the base URL once the server accepts requests."""
+        self._thread = threading.Thread(target=self._server.run, name="pylot-server", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise ModelError("the server did not start; see the log")
+            time.sleep(0.05)
+        return self.url
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)

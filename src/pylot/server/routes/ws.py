@@ -1,0 +1,90 @@
+"""/ws/completions: token streaming over a WebSocket, with cancellation by message."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from pylot.core.llm_interface import CancelToken
+from pylot.errors import PylotError
+from pylot.server.deps import WsStateDep
+from pylot.server.routes.generation import make_job, stream_job
+from pylot.server.state import ServerState
+from pylot.types import CompletionRequest
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["generation"])
+
+
+@router.websocket("/ws/completions")
+async def ws_completions(websocket: WebSocket, state: WsStateDep) -> None:
+    """Each {"type": "completion", "id"} streams tokens; {"type": "cancel", "id"} stops one.
+
+    A new completion on the same socket cancels the ones still running: an editor only wants the newest.
+    """
+    await websocket.accept()
+    running: dict[str, tuple[asyncio.Task[None], CancelToken]] = {}
+    send_lock = asyncio.Lock()
+
+    async def send(message: dict[str, Any]) -> None:
+        async with send_lock:
+            await websocket.send_json(message)
+
+    try:
+        while True:
+            message = await websocket.receive_json()
+            kind, rid = message.get("type"), str(message.get("id", ""))
+            if kind == "cancel":
+                if rid in running:
+                    running[rid][1].cancel("cancelled by client")
+                continue
+            if kind != "completion":
+                await send({"type": "error", "id": rid, "message": f"unknown message type {kind!r}"})
+                continue
+            for task, token in running.values():
+                token.cancel("superseded by a newer request")
+            token = CancelToken()
+            task = asyncio.create_task(_complete(state, message, rid, token, send))
+            running[rid] = (task, token)
+            task.add_done_callback(lambda _t, rid=rid: running.pop(rid, None))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        for task, token in list(running.values()):
+            token.cancel("client went away")
+            task.cancel()
+
+
+async def _complete(state: ServerState, message: dict[str, Any], rid: str, token: CancelToken, send: Any) -> None:
+    try:
+        body = CompletionRequest.model_validate({k: v for k, v in message.items() if k not in ("type", "id")})
+        prompt = body.prompt if isinstance(body.prompt, str) else "".join(body.prompt)
+        params = state.params(max_tokens=body.max_tokens, temperature=body.temperature, top_p=body.top_p,
+                              top_k=body.top_k, stop=body.stop, seed=body.seed)
+        engine = state.engine
+        suffix = body.suffix
+        if suffix is not None:
+            job = make_job(state, "ws", "fim", [prompt, suffix], params,
+                           lambda c: engine.stream_infill(prompt, suffix, params, (), c))
+        else:
+            job = make_job(state, "ws", "raw", prompt, params, lambda c: engine.stream(prompt, params, c))
+        async for chunk in stream_job(state, job, token):
+            if chunk.text:
+                await send({"type": "token", "id": rid, "text": chunk.text})
+            if chunk.finish_reason:
+                await send({"type": "done", "id": rid, "finish_reason": chunk.finish_reason,
+                            "usage": {"prompt_tokens": chunk.prompt_tokens,
+                                      "completion_tokens": chunk.completion_tokens}})
+    except ValidationError as exc:
+        await send({"type": "error", "id": rid, "message": f"invalid request: {exc.errors()[0]['msg']}"})
+    except PylotError as exc:
+        if token.cancelled:
+            await send({"type": "done", "id": rid, "finish_reason": "cancelled", "usage": None})
+        else:
+            await send({"type": "error", "id": rid, "message": str(exc)})
+    except (WebSocketDisconnect, RuntimeError):
+        token.cancel("client went away")

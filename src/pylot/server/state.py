@@ -1,0 +1,131 @@
+"""Everything one running server holds: config, the engine, the cache, statistics, feedback."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from pylot.config.config_manager import ConfigManager
+from pylot.config.settings import Settings
+from pylot.core.cache import ModelCache
+from pylot.core.feedback import FeedbackStore
+from pylot.core.llm_interface import LLMInterface
+from pylot.errors import ModelError, ModelNotFoundError
+from pylot.server.stats import Stats
+from pylot.types import GenerationParams, LLMResponse
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[Settings], LLMInterface]
+
+
+class ServerState:
+    """Shared by every request; the engine can be swapped while the server runs."""
+
+    def __init__(self, config: ConfigManager, engine_factory: EngineFactory, engine: LLMInterface | None = None) -> None:
+        self.config = config
+        self.engine_factory = engine_factory
+        self._engine = engine
+        self._owns_engine = engine is None  # an engine handed in belongs to the caller
+        self._engine_lock = threading.Lock()
+        self.load_error: str | None = None
+        s = config.settings
+        self.cache: ModelCache[LLMResponse] = ModelCache(s.cache.max_entries, s.cache.ttl_s)
+        self.stats = Stats()
+        self.feedback = FeedbackStore(s.data_dir() / "feedback.db")
+        self.started = time.time()
+        config.on_change(self._on_config_change)
+
+    # ---- the engine ------------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> LLMInterface:
+        if self._engine is None:
+            raise ModelError(self.load_error or "no model is loaded yet")
+        return self._engine
+
+    @property
+    def engine_loaded(self) -> bool:
+        return self._engine is not None
+
+    def load_engine(self) -> None:
+        """Load (or reload) the model named in the config; the old one serves until the new one is ready."""
+        with self._engine_lock:
+            try:
+                new = self.engine_factory(self.config.settings)
+            except ModelError as exc:
+                self.load_error = str(exc)
+                raise
+            old, self._engine = self._engine, new
+            owned, self._owns_engine = self._owns_engine, True
+            self.load_error = None
+            self.cache.clear()
+        if old is not None and owned:
+            old.close()
+
+    def close(self) -> None:
+        if self._engine is not None and self._owns_engine:
+            self._engine.close()
+        self._engine = None
+        self.feedback.close()
+
+    def check_model(self, requested: str | None) -> None:
+        """Accept the loaded model's id or file name (or no model at all); anything else is a 404."""
+        if not requested:
+            return
+        caps = self.engine.capabilities()
+        path = str(caps.extra.get("path", ""))
+        names = {caps.model_id, path}
+        if path:
+            from pathlib import Path
+
+            names |= {Path(path).name, Path(path).stem}
+        if requested not in names:
+            raise ModelNotFoundError(
+                f"model '{requested}' is not loaded; this server serves '{caps.model_id}' "
+                f"(load another with PATCH /v1/config {{\"model\": {{\"model\": ID}}}})"
+            )
+
+    # ---- request defaults ------------------------------------------------------------------------
+
+    def params(self, **overrides: Any) -> GenerationParams:
+        """Generation parameters: the live config's defaults, overridden by whatever the request set."""
+        g = self.config.settings.generation
+        params = GenerationParams(
+            max_tokens=g.max_tokens,
+            temperature=g.temperature,
+            top_p=g.top_p,
+            top_k=g.top_k,
+            min_p=g.min_p,
+            repeat_penalty=g.repeat_penalty,
+            stop=list(g.stop),
+            time_limit_s=g.time_limit_s,
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "stop" in given:
+            stop = given.pop("stop")
+            params.stop = [*params.stop, *([stop] if isinstance(stop, str) else stop)]
+        return replace(params, **given)
+
+    # ---- live configuration ----------------------------------------------------------------------
+
+    def _on_config_change(self, old: Settings, new: Settings) -> None:
+        if new.cache != old.cache:
+            self.cache.resize(new.cache.max_entries, new.cache.ttl_s)
+            if not new.cache.enabled:
+                self.cache.clear()
+        if new.logging.level != old.logging.level:
+            logging.getLogger("pylot").setLevel(new.logging.level)
+        if new.model != old.model:
+            threading.Thread(target=self._reload_quietly, name="pylot-model-reload", daemon=True).start()
+
+    def _reload_quietly(self) -> None:
+        try:
+            self.load_engine()
+            log.info("model reloaded after a config change")
+        except ModelError as exc:
+            log.error("model reload failed, keeping the previous model: %s", exc)

@@ -1,0 +1,131 @@
+"""Request and response shapes: OpenAI-compatible schemas plus Pylot's own results."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FinishReason = Literal["stop", "length", "cancelled", "time_limit"]
+
+
+@dataclass
+class LLMResponse:
+    """The result of one generation."""
+
+    text: str
+    tokens_used: int
+    finish_reason: FinishReason
+    prompt_tokens: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Chunk:
+    """One streamed piece of a generation; the last one carries finish_reason."""
+
+    text: str
+    finish_reason: FinishReason | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class GenerationParams:
+    """Sampling and stopping parameters for one request."""
+
+    max_tokens: int = 128
+    temperature: float = 0.2
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.0
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+    time_limit_s: float | None = None
+
+    @property
+    def deterministic(self) -> bool:
+        return self.temperature <= 0.0 or self.seed is not None
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:24]}"
+
+
+def now() -> int:
+    return int(time.time())
+
+
+# ---- OpenAI-compatible request bodies -------------------------------------------------------------
+
+
+class _Request(BaseModel):
+    # Unknown fields are accepted and ignored, as OpenAI clients send extras (user, logit_bias, ...).
+    model_config = ConfigDict(extra="allow")
+
+    model: str | None = Field(default=None, description="Model id; defaults to the loaded model.")
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    top_k: int | None = Field(default=None, ge=0)
+    min_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    repeat_penalty: float | None = Field(default=None, ge=0.0)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    stream: bool = False
+    n: int = Field(default=1, ge=1, le=1, description="Only one choice per request is supported.")
+
+
+class CompletionRequest(_Request):
+    prompt: str | list[str] = Field(description="The text before the cursor.")
+    suffix: str | None = Field(default=None, description="The text after the cursor: asks for fill-in-the-middle.")
+    echo: bool = False
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | None = ""
+
+
+class ChatCompletionRequest(_Request):
+    messages: list[ChatMessage] = Field(min_length=1)
+
+
+class EmbeddingRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model: str | None = None
+    input: str | list[str]
+    encoding_format: Literal["float"] = "float"
+
+
+class InfillExtra(BaseModel):
+    filename: str = ""
+    text: str = ""
+
+
+class InfillRequest(BaseModel):
+    """llama-server's /infill body, so clients written for llama-server work unchanged."""
+
+    model_config = ConfigDict(extra="allow")
+
+    input_prefix: str = ""
+    input_suffix: str = ""
+    input_extra: list[InfillExtra] = Field(default_factory=list)
+    prompt: str = ""
+    n_predict: int | None = Field(default=None, ge=-1, le=32768)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    top_k: int | None = Field(default=None, ge=0)
+    min_p: float | None = Field(default=None, ge=0.0, le=1.0)
+    stop: list[str] = Field(default_factory=list)
+    stream: bool = False
+    seed: int | None = None
+    t_max_predict_ms: int | None = Field(default=None, ge=0)
+    cache_prompt: bool = True

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real small models from the store, one engine per session, a private data dir."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pylot.config.settings import ModelSettings, Settings
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Databases written by tests go to a temp dir, never to the user's ~/.cache/pylot/data."""
+    old = os.environ.get("PYLOT_DATA_DIR")
+    os.environ["PYLOT_DATA_DIR"] = str(tmp_path_factory.mktemp("pylot-data"))
+    yield
+    if old is None:
+        os.environ.pop("PYLOT_DATA_DIR", None)
+    else:
+        os.environ["PYLOT_DATA_DIR"] = old
+
+
+def store_model(model_id: str) -> Path:
+    path = Settings().store_dir() / f"{model_id}.gguf"
+    if not path.exists():
+        pytest.fail(f"{model_id} is not in the model store ({path}); run `make models-test` first")
+    return path
+
+
+@pytest.fixture(scope="session")
+def qwen_path() -> Path:
+    return store_model("qwen2.5-coder-0.5b")
+
+
+@pytest.fixture(scope="session")
+def smollm_path() -> Path:
+    return store_model("smollm2-135m")
+
+
+@pytest.fixture(scope="session")
+def qwen(qwen_path: Path) -> Iterator[object]:
+    """The default model, loaded once for the whole session (n_ctx 2048 keeps it quick)."""
+    from pylot.core.llm_llama_cpp import LlamaLLM
+
+    engine = LlamaLLM(qwen_path, ModelSettings(n_ctx=2048), model_id="qwen2.5-coder-0.5b")
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def smollm(smollm_path: Path) -> Iterator[object]:
+    from pylot.core.llm_llama_cpp import LlamaLLM
+
+    engine = LlamaLLM(smollm_path, ModelSettings(n_ctx=1024), model_id="smollm2-135m")
+    yield engine
+    engine.close()
