@@ -1,0 +1,132 @@
+"""ConfigManager: files, environment overrides, validation errors, atomic updates, live reload."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pylot.config.config_manager import ConfigManager, load_file
+from pylot.config.settings import Settings
+from pylot.errors import ConfigError
+
+
+def test_defaults_without_a_file_are_private_and_sensible(tmp_path: Path) -> None:
+    s = ConfigManager(tmp_path / "none.yaml", environ={}).settings
+    assert s.server.host == "127.0.0.1" and s.server.port == 8080
+    assert s.model.model == "qwen2.5-coder-0.5b"
+
+
+def test_yaml_and_toml_files_load_the_same(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("generation:\n  temperature: 0.3\nserver:\n  port: 9001\n")
+    (tmp_path / "a.toml").write_text("[generation]\ntemperature = 0.3\n[server]\nport = 9001\n")
+    a = ConfigManager(tmp_path / "a.yaml", environ={}).settings
+    b = ConfigManager(tmp_path / "a.toml", environ={}).settings
+    assert a == b and a.generation.temperature == 0.3
+
+
+def test_unknown_key_names_the_key_and_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("generation:\n  tempreature: 0.5\n")
+    with pytest.raises(ConfigError) as info:
+        ConfigManager(path, environ={})
+    assert "unknown key 'generation.tempreature'" in str(info.value)
+    assert str(path) in str(info.value)
+    assert info.value.key == "generation.tempreature"
+
+
+def test_bad_value_names_key_value_and_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[server]\nport = 70000\n")
+    with pytest.raises(ConfigError, match=r"'server.port' = 70000") as info:
+        ConfigManager(path, environ={})
+    assert str(path) in str(info.value)
+
+
+def test_unparseable_file_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("generation: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_file(path)
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("server:\n  port: 9000\n")
+    m = ConfigManager(path, environ={"PYLOT_SERVER__PORT": "9100", "PYLOT_GENERATION__STOP": '["\\n"]'})
+    assert m.settings.server.port == 9100
+    assert m.settings.generation.stop == ["\n"]
+    with pytest.raises(ConfigError, match="PYLOT_NOPE__X"):
+        ConfigManager(path, environ={"PYLOT_NOPE__X": "1"})
+
+
+def test_get_and_update_persist_atomically(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("generation:\n  temperature: 0.5\n")
+    m = ConfigManager(path, environ={})
+    assert m.get("generation", "temperature") == 0.5
+    m.update("generation", "max_tokens", 64)
+    assert yaml.safe_load(path.read_text()) == {"generation": {"temperature": 0.5, "max_tokens": 64}}
+    assert m.get("generation", "max_tokens") == 64
+    with pytest.raises(ConfigError, match="unknown config key"):
+        m.get("generation", "nope")
+
+
+def test_a_failed_update_leaves_file_and_settings_as_they_were(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("generation:\n  temperature: 0.5\n")
+    m = ConfigManager(path, environ={})
+    before = path.read_text()
+    with pytest.raises(ConfigError, match="generation.temperature"):
+        m.update("generation", "temperature", 5)
+    assert path.read_text() == before
+    assert m.settings.generation.temperature == 0.5
+    assert [p.name for p in tmp_path.iterdir()] == ["c.yaml"]  # no temp file left behind
+
+
+def test_update_writes_toml_back_as_toml(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[generation]\ntemperature = 0.5\n")
+    ConfigManager(path, environ={}).update("cache", "ttl_s", 30)
+    assert "[cache]" in path.read_text() and "ttl_s = 30" in path.read_text()
+
+
+def test_live_reload_applies_good_edits_and_keeps_old_config_on_bad_ones(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("generation:\n  max_tokens: 10\n")
+    m = ConfigManager(path, environ={})
+    seen: list[int] = []
+    m.on_change(lambda old, new: seen.append(new.generation.max_tokens))
+    m.watch(interval_s=0.05)
+    try:
+        path.write_text("generation:\n  max_tokens: 20\n")
+        _wait(lambda: m.settings.generation.max_tokens == 20)
+        path.write_text("generation:\n  max_tokens: -1\n")
+        time.sleep(0.4)
+        assert m.settings.generation.max_tokens == 20
+        path.write_text("generation:\n  max_tokens: 30\n")
+        _wait(lambda: m.settings.generation.max_tokens == 30)
+    finally:
+        m.stop_watching()
+    assert seen == [20, 30]
+
+
+def _wait(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+def test_default_config_yaml_documents_every_option() -> None:
+    from pylot.config.defaults import render_default_config
+
+    shipped = (Path(__file__).resolve().parents[2] / "src/pylot/config/default_config.yaml").read_text()
+    assert shipped == render_default_config(), "run: python -m pylot.config.defaults > src/pylot/config/default_config.yaml"
+    for section, model in Settings.model_fields.items():
+        for key in model.annotation.model_fields:  # type: ignore[union-attr]
+            assert f"  {key}:" in shipped or f"  # {key}:" in shipped, f"{section}.{key} undocumented"
+    assert yaml.safe_load(shipped) is not None
+    Settings.model_validate(yaml.safe_load(shipped))

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from pylot.config.config_manager import ConfigManager
+from pylot.server import create_app
+
+
+def make_client(engine: object, tmp: Path, text: str = "", **kwargs: object) -> TestClient:
+    path = tmp / "pylot.yaml"
+    path.write_text(text, encoding="utf-8")
+    return TestClient(create_app(ConfigManager(path, environ={}), engine=engine, **kwargs))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(qwen: object, tmp_path: Path) -> Iterator[TestClient]:
+    """The real server app over the shared real engine, greedy by default."""
+    with make_client(qwen, tmp_path, "generation:\n  temperature: 0.0\n  max_tokens: 16\n") as c:
+        yield c
+
+
+@pytest.fixture
+def keyed_client(qwen: object, tmp_path: Path) -> Iterator[TestClient]:
+    with make_client(qwen, tmp_path, "server:\n  api_keys: [s3cret]\ngeneration:\n  temperature: 0.0\n") as c:
+        yield c
