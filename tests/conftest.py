@@ -23,8 +23,12 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
         os.environ["PYLOT_DATA_DIR"] = old
 
 
+# The user's real store, fixed at import: some tests point PYLOT_HOME at a temporary store.
+REAL_STORE = Settings().store_dir()
+
+
 def store_model(model_id: str) -> Path:
-    path = Settings().store_dir() / f"{model_id}.gguf"
+    path = REAL_STORE / f"{model_id}.gguf"
     if not path.exists():
         pytest.fail(f"{model_id} is not in the model store ({path}); run `make models-test` first")
     return path

@@ -79,7 +79,7 @@ def test_a_failed_update_leaves_file_and_settings_as_they_were(tmp_path: Path) -
     path.write_text("generation:\n  temperature: 0.5\n")
     m = ConfigManager(path, environ={})
     before = path.read_text()
-    with pytest.raises(ConfigError, match="generation.temperature"):
+    with pytest.raises(ConfigError, match=r"generation\.temperature"):
         m.update("generation", "temperature", 5)
     assert path.read_text() == before
     assert m.settings.generation.temperature == 0.5
@@ -124,7 +124,9 @@ def test_default_config_yaml_documents_every_option() -> None:
     from pylot.config.defaults import render_default_config
 
     shipped = (Path(__file__).resolve().parents[2] / "src/pylot/config/default_config.yaml").read_text()
-    assert shipped == render_default_config(), "run: python -m pylot.config.defaults > src/pylot/config/default_config.yaml"
+    assert shipped == render_default_config(), (
+        "run: python -m pylot.config.defaults > src/pylot/config/default_config.yaml"
+    )
     for section, model in Settings.model_fields.items():
         for key in model.annotation.model_fields:  # type: ignore[union-attr]
             assert f"  {key}:" in shipped or f"  # {key}:" in shipped, f"{section}.{key} undocumented"

@@ -29,7 +29,11 @@ def test_max_tokens_ends_with_length(qwen) -> None:
 
 
 def test_fill_in_the_middle_uses_the_models_fim_tokens(qwen) -> None:
-    r = qwen.infill("def add(a, b):\n    ", "\n\nprint(add(1, 2))\n", GenerationParams(max_tokens=16, temperature=0.0, stop=["\n"]))
+    r = qwen.infill(
+        "def add(a, b):\n    ",
+        "\n\nprint(add(1, 2))\n",
+        GenerationParams(max_tokens=16, temperature=0.0, stop=["\n"]),
+    )
     assert "a + b" in r.text
     assert "<|fim" not in r.text
 
@@ -58,7 +62,10 @@ def test_streaming_never_splits_a_utf8_character(qwen, prompt: str) -> None:
 
 
 def test_chat_uses_the_models_chat_template(qwen) -> None:
-    r = qwen.chat([{"role": "user", "content": "Reply with the single word: pong"}], GenerationParams(max_tokens=8, temperature=0.0))
+    r = qwen.chat(
+        [{"role": "user", "content": "Reply with the single word: pong"}],
+        GenerationParams(max_tokens=8, temperature=0.0),
+    )
     assert "pong" in r.text.lower()
     assert "<|im_" not in r.text
 
@@ -69,11 +76,13 @@ def test_tokenize_round_trips_through_the_model_vocabulary(qwen) -> None:
 
 
 def test_embeddings_are_normalised_and_meaningful(qwen) -> None:
-    a, b, c = qwen.embed(["def add(a, b): return a + b", "def sum_two(x, y): return x + y", "The weather in Paris is sunny."])
+    a, b, c = qwen.embed(
+        ["def add(a, b): return a + b", "def sum_two(x, y): return x + y", "The weather in Paris is sunny."]
+    )
     assert len(a) == len(b) == len(c) > 100
 
     def dot(u: list[float], v: list[float]) -> float:
-        return sum(x * y for x, y in zip(u, v))
+        return sum(x * y for x, y in zip(u, v, strict=True))
 
     assert abs(dot(a, a) - 1.0) < 1e-3
     assert dot(a, b) > dot(a, c)

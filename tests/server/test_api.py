@@ -41,7 +41,9 @@ def test_a_repeated_deterministic_request_is_served_from_the_cache(client: TestC
 
 
 def test_streaming_completion_is_server_sent_events_ending_in_done(client: TestClient) -> None:
-    with client.stream("POST", "/v1/completions", json={"prompt": "def main():\n", "max_tokens": 8, "stream": True}) as r:
+    with client.stream(
+        "POST", "/v1/completions", json={"prompt": "def main():\n", "max_tokens": 8, "stream": True}
+    ) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
         events = sse_events(r.read().decode())
@@ -65,14 +67,22 @@ def test_chat_completion_and_its_stream(client: TestClient) -> None:
 
 
 def test_infill_accepts_llama_servers_request_shape(client: TestClient) -> None:
-    body = client.post("/infill", json={"input_prefix": "def add(a, b):\n    ", "input_suffix": "\n",
-                                        "input_extra": [{"filename": "util.py", "text": "X = 1\n"}],
-                                        "n_predict": 12, "stop": ["\n"]}).json()
+    body = client.post(
+        "/infill",
+        json={
+            "input_prefix": "def add(a, b):\n    ",
+            "input_suffix": "\n",
+            "input_extra": [{"filename": "util.py", "text": "X = 1\n"}],
+            "n_predict": 12,
+            "stop": ["\n"],
+        },
+    ).json()
     assert "a + b" in body["content"]
     assert body["stop"] is True
     assert body["tokens_predicted"] >= 1 and body["timings"]["predicted_n"] == body["tokens_predicted"]
-    with client.stream("POST", "/infill", json={"input_prefix": "x = ", "input_suffix": "\n", "n_predict": 4,
-                                                "stream": True}) as r:
+    with client.stream(
+        "POST", "/infill", json={"input_prefix": "x = ", "input_suffix": "\n", "n_predict": 4, "stream": True}
+    ) as r:
         events = [json.loads(e) for e in sse_events(r.read().decode())]
     assert events[-1]["stop"] is True and all(e["stop"] is False for e in events[:-1])
 
@@ -146,7 +156,10 @@ def test_an_unknown_model_is_a_404(client: TestClient) -> None:
     r = client.post("/v1/completions", json={"prompt": "x", "model": "gpt-4"})
     assert r.status_code == 404
     assert "qwen2.5-coder-0.5b" in error_of(r)["message"]
-    assert client.post("/v1/completions", json={"prompt": "x", "model": "qwen2.5-coder-0.5b", "max_tokens": 1}).status_code == 200
+    assert (
+        client.post("/v1/completions", json={"prompt": "x", "model": "qwen2.5-coder-0.5b", "max_tokens": 1}).status_code
+        == 200
+    )
 
 
 def test_a_body_over_the_limit_is_a_413(client: TestClient) -> None:

@@ -24,7 +24,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def live(qwen: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     path = tmp_path_factory.mktemp("live") / "pylot.toml"
-    path.write_text(f"[server]\nport = {free_port()}\napi_keys = ['k1']\n[generation]\ntemperature = 0.0\nmax_tokens = 24\n")
+    path.write_text(
+        f"[server]\nport = {free_port()}\napi_keys = ['k1']\n[generation]\ntemperature = 0.0\nmax_tokens = 24\n"
+    )
     server = LlamaServer(ConfigManager(path, environ={}), engine=qwen)  # type: ignore[arg-type]
     url = server.start()
     yield url, path
@@ -41,13 +43,17 @@ def test_binds_to_loopback_by_default(live: tuple[str, Path]) -> None:
 
 
 def test_openai_completion(oai: openai.OpenAI) -> None:
-    r = oai.completions.create(model="qwen2.5-coder-0.5b", prompt="def add(a, b):\n    ", suffix="\n", max_tokens=12, stop=["\n"])
+    r = oai.completions.create(
+        model="qwen2.5-coder-0.5b", prompt="def add(a, b):\n    ", suffix="\n", max_tokens=12, stop=["\n"]
+    )
     assert "a + b" in r.choices[0].text
     assert r.usage is not None and r.usage.completion_tokens >= 1
 
 
 def test_openai_completion_stream(oai: openai.OpenAI) -> None:
-    stream = oai.completions.create(model="qwen2.5-coder-0.5b", prompt="# print hello\nprint(", max_tokens=8, stream=True)
+    stream = oai.completions.create(
+        model="qwen2.5-coder-0.5b", prompt="# print hello\nprint(", max_tokens=8, stream=True
+    )
     pieces = [c.choices[0].text for c in stream]
     assert "".join(pieces).strip()
 
@@ -82,8 +88,12 @@ def test_editing_the_config_file_changes_generation_defaults_without_restart(liv
             if httpx.get(f"{url}/v1/config", headers=headers).json()["generation"]["max_tokens"] == 2:
                 break
             time.sleep(0.2)
-        r = httpx.post(f"{url}/v1/completions", headers=headers, timeout=60,
-                       json={"prompt": "def long_function_name():\n", "temperature": 0.0}).json()
+        r = httpx.post(
+            f"{url}/v1/completions",
+            headers=headers,
+            timeout=60,
+            json={"prompt": "def long_function_name():\n", "temperature": 0.0},
+        ).json()
         assert r["usage"]["completion_tokens"] == 2
         # A bad edit is rejected and the running config stays as it was.
         path.write_text(original.replace("max_tokens = 24", "max_tokens = 'lots'"))

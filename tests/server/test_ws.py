@@ -18,8 +18,16 @@ def collect(ws, rid: str) -> tuple[str, dict]:  # type: ignore[no-untyped-def]
 
 def test_tokens_stream_then_done(client: TestClient) -> None:
     with client.websocket_connect("/ws/completions") as ws:
-        ws.send_json({"type": "completion", "id": "a", "prompt": "def add(a, b):\n    ",
-                      "suffix": "\n", "max_tokens": 12, "stop": ["\n"]})
+        ws.send_json(
+            {
+                "type": "completion",
+                "id": "a",
+                "prompt": "def add(a, b):\n    ",
+                "suffix": "\n",
+                "max_tokens": 12,
+                "stop": ["\n"],
+            }
+        )
         text, done = collect(ws, "a")
     assert "a + b" in text
     assert done["type"] == "done" and done["finish_reason"] == "stop"
@@ -28,7 +36,15 @@ def test_tokens_stream_then_done(client: TestClient) -> None:
 
 def test_cancel_message_stops_the_generation(client: TestClient) -> None:
     with client.websocket_connect("/ws/completions") as ws:
-        ws.send_json({"type": "completion", "id": "b", "prompt": "def long():\n", "max_tokens": 400, "temperature": 0.0})
+        ws.send_json(
+            {
+                "type": "completion",
+                "id": "b",
+                "prompt": "def long():\n",
+                "max_tokens": 400,
+                "temperature": 0.0,
+            }
+        )
         first = ws.receive_json()
         assert first["type"] == "token"
         ws.send_json({"type": "cancel", "id": "b"})

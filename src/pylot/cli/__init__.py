@@ -20,7 +20,8 @@ app = typer.Typer(
 )
 
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="YAML or TOML config file (default ~/.cache/pylot/config.yaml).")
+    Path | None,
+    typer.Option("--config", "-c", help="YAML or TOML config file (default ~/.cache/pylot/config.yaml)."),
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model id from the store, or a .gguf path.")]
 
@@ -42,11 +43,35 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+class LazyConfig:
+    """The user's config, read only when a sub-command asks for `.settings`."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._manager: Any = None
+
+    @property
+    def settings(self) -> Any:
+        if self._manager is None:
+            try:
+                self._manager = load_config(self.path)
+            except PylotError as exc:
+                fail(str(exc))
+        return self._manager.settings
+
+
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config file for sub-commands such as `models`.")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """GC-Forged-Pylot command line."""
+    ctx.obj = LazyConfig(config)
 
 
 @app.command()
@@ -64,9 +89,14 @@ def serve(
     from pylot.server import LlamaServer
 
     overrides: dict[str, dict[str, Any]] = {}
-    for section, key, value in (("server", "host", host), ("server", "port", port), ("model", "model", model),
-                                ("server", "api_keys", api_key or None), ("model", "n_ctx", n_ctx),
-                                ("logging", "level", log_level)):
+    for section, key, value in (
+        ("server", "host", host),
+        ("server", "port", port),
+        ("model", "model", model),
+        ("server", "api_keys", api_key or None),
+        ("model", "n_ctx", n_ctx),
+        ("logging", "level", log_level),
+    ):
         if value is not None:
             overrides.setdefault(section, {})[key] = value
     try:
@@ -74,6 +104,8 @@ def serve(
         s = manager.settings
         setup_logging(s.logging.level, s.logging.file)
         server = LlamaServer(manager)
+        typer.secho(f"Loading {s.model.model} ...", err=True)
+        server.load_model()
         typer.secho(f"Pylot {__version__} serving {s.model.model} on {server.url} (Ctrl+C to stop)", err=True)
         if s.server.host not in ("127.0.0.1", "localhost", "::1") and not s.server.api_keys:
             typer.secho("warning: listening beyond this machine without an API key", fg=typer.colors.YELLOW, err=True)
@@ -104,7 +136,9 @@ def _read_context(file: Path | None, line: int | None, column: int | None) -> tu
 def complete(
     file: Annotated[Path | None, typer.Argument(help="Source file; omit to read a prompt from stdin.")] = None,
     line: Annotated[int | None, typer.Option("--line", "-l", help="Cursor line (1-based).")] = None,
-    column: Annotated[int | None, typer.Option("--column", help="Cursor column (1-based; default: end of line).")] = None,
+    column: Annotated[
+        int | None, typer.Option("--column", help="Cursor column (1-based; default: end of line).")
+    ] = None,
     max_tokens: Annotated[int, typer.Option(help="Most tokens to generate.")] = 64,
     model: ModelOpt = None,
     config: ConfigOpt = None,
@@ -136,7 +170,9 @@ def complete(
 
 @app.command()
 def chat(
-    message: Annotated[str | None, typer.Option("--message", "-p", help="One message; omit for a conversation.")] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-p", help="One message; omit for a conversation.")
+    ] = None,
     system: Annotated[str, typer.Option(help="System prompt.")] = "You are a helpful coding assistant.",
     model: ModelOpt = None,
     config: ConfigOpt = None,
@@ -188,19 +224,13 @@ def doctor() -> None:
     run_doctor()
 
 
-def _mount_optional() -> None:
-    """Sub-commands that live in their own modules."""
-    import importlib
+def _mount_subcommands() -> None:
+    from pylot.cli import models_cmd
 
-    for module, name in (("pylot.cli.models_cmd", "models"), ("pylot.cli.vscode_cmd", "vscode")):
-        try:
-            sub = importlib.import_module(module)
-        except ModuleNotFoundError:
-            continue
-        app.add_typer(sub.app, name=name)
+    app.add_typer(models_cmd.app, name="models")
 
 
-_mount_optional()
+_mount_subcommands()
 
 
 def main() -> None:

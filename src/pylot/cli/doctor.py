@@ -12,7 +12,18 @@ from rich.console import Console
 from rich.table import Table
 
 GiB = 1024**3
-INTERESTING = ("avx", "avx2", "avx512f", "avx512_vnni", "avx512vnni", "fma", "f16c", "neon", "asimd", "sse4_2")
+INTERESTING = (
+    "avx",
+    "avx2",
+    "avx512f",
+    "avx512_vnni",
+    "avx512vnni",
+    "fma",
+    "f16c",
+    "neon",
+    "asimd",
+    "sse4_2",
+)
 
 
 def cpu_features() -> list[str]:
@@ -47,8 +58,12 @@ def gpu_runtimes() -> dict[str, str]:
     found: dict[str, str] = {}
     if shutil.which("nvidia-smi"):
         try:
-            out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=10).stdout.strip()
+            out = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
             found["CUDA"] = out or "nvidia-smi found"
         except (OSError, subprocess.SubprocessError):
             found["CUDA"] = "nvidia-smi found but failed"
@@ -85,8 +100,10 @@ def run_doctor() -> None:
     table.add_row("Recommended model", f"{model}, quantization {quant}")
     console.print(table)
     if gpus and "CUDA" in gpus and "CUDA = 1" not in build:
-        console.print("[yellow]A GPU is present but llama-cpp-python was built without CUDA. Rebuild with "
-                      "CMAKE_ARGS=\"-DGGML_CUDA=on\" pip install --force-reinstall --no-binary llama-cpp-python "
-                      "llama-cpp-python==0.3.36[/yellow]")
+        console.print(
+            "[yellow]A GPU is present but llama-cpp-python was built without CUDA. Rebuild with "
+            'CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-binary llama-cpp-python '
+            "llama-cpp-python==0.3.36[/yellow]"
+        )
     if not {"avx2", "neon", "asimd"} & set(features):
         console.print("[yellow]No AVX2/NEON found: generation will be slow.[/yellow]")

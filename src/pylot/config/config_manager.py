@@ -49,11 +49,15 @@ def load_file(path: Path) -> dict[str, Any]:
         else:
             data = yaml.safe_load(text)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}", file=str(path)) from exc
+        raise ConfigError(
+            f"{path}: not valid {path.suffix.lstrip('.').upper() or 'YAML'}: {exc}", file=str(path)
+        ) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of sections, got {type(data).__name__}", file=str(path))
+        raise ConfigError(
+            f"{path}: the top level must be a mapping of sections, got {type(data).__name__}", file=str(path)
+        )
     return data
 
 
@@ -176,9 +180,7 @@ class ConfigManager:
         with self._lock:
             for section, values in changes.items():
                 if not isinstance(values, Mapping):
-                    raise ConfigError(
-                        f"'{section}' must be a mapping of keys to values, got {values!r}", key=section
-                    )
+                    raise ConfigError(f"'{section}' must be a mapping of keys to values, got {values!r}", key=section)
             target = self.path or default_config_path()
             new_file = _merge(self._file_data, changes)
             new = validate(self._effective(new_file), f"update of {target}")
@@ -226,7 +228,8 @@ class ConfigManager:
             for key in values:
                 if section not in Settings.model_fields:
                     raise ConfigError(
-                        f"environment variable {ENV_PREFIX}{section.upper()}__{key.upper()}: unknown section '{section}'",
+                        f"environment variable {ENV_PREFIX}{section.upper()}__{key.upper()}: "
+                        f"unknown section '{section}'",
                         key=section,
                     )
         settings = validate(self._effective(file_data), source)

@@ -1,6 +1,6 @@
 """Renders default_config.yaml from the settings classes, so the shipped file documents every option.
 
-    python -m pylot.config.defaults > src/pylot/config/default_config.yaml
+python -m pylot.config.defaults > src/pylot/config/default_config.yaml
 """
 
 from __future__ import annotations

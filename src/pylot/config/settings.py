@@ -35,7 +35,8 @@ class ServerSettings(_Section):
         default=2_000_000, ge=1024, description="Largest request body accepted; larger ones get 413."
     )
     cors_origins: list[str] = Field(
-        default_factory=list, description="Origins allowed to call the API from a browser (besides same-origin)."
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (besides same-origin).",
     )
 
 
@@ -44,9 +45,7 @@ class ModelSettings(_Section):
         default="qwen2.5-coder-0.5b",
         description="Catalog id of a model in the store, or a path to a .gguf file.",
     )
-    store_dir: Path | None = Field(
-        default=None, description="Model store directory; default <PYLOT_HOME>/models."
-    )
+    store_dir: Path | None = Field(default=None, description="Model store directory; default <PYLOT_HOME>/models.")
     n_ctx: int = Field(default=4096, ge=256, le=131072, description="Context window in tokens.")
     n_threads: int | None = Field(
         default=None, ge=1, description="CPU threads for generation; default: all physical cores."

@@ -35,7 +35,9 @@ class CacheStats:
 class ModelCache(Generic[V]):
     """A thread-safe LRU cache whose entries expire after ttl_s seconds."""
 
-    def __init__(self, max_entries: int = 512, ttl_s: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_entries: int = 512, ttl_s: float = 600.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_entries = max_entries
         self.ttl_s = ttl_s
         self._clock = clock

@@ -63,7 +63,9 @@ class FeedbackStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             migrate(self._db)
 
-    def record(self, completion_id: str, event: str, language: str | None = None, latency_ms: float | None = None) -> None:
+    def record(
+        self, completion_id: str, event: str, language: str | None = None, latency_ms: float | None = None
+    ) -> None:
         with self._lock, self._db:
             self._db.execute(
                 "INSERT INTO events (completion_id, event, language, latency_ms, created_at) VALUES (?, ?, ?, ?, ?)",

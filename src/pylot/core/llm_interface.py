@@ -59,9 +59,7 @@ class LLMInterface(ABC):
     def capabilities(self) -> Capabilities: ...
 
     @abstractmethod
-    def stream(
-        self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None
-    ) -> Iterator[Chunk]: ...
+    def stream(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> Iterator[Chunk]: ...
 
     @abstractmethod
     def stream_infill(
@@ -87,9 +85,7 @@ class LLMInterface(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the model; the default has nothing to release."""
 
-    def generate(
-        self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None
-    ) -> LLMResponse:
+    def generate(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> LLMResponse:
         return collect(self.stream(prompt, params, cancel))
 
     def infill(

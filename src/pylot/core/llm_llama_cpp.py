@@ -17,7 +17,7 @@ from typing import Any
 
 from pylot.config.settings import ModelSettings
 from pylot.core.gate import FairGate
-from pylot.core.llm_interface import Capabilities, CancelToken, LLMInterface, Snippet
+from pylot.core.llm_interface import CancelToken, Capabilities, LLMInterface, Snippet
 from pylot.core.text_stream import StopMatcher, Utf8Assembler
 from pylot.errors import CancelledError, CapabilityError, ContextLengthError, ModelError
 from pylot.types import Chunk, FinishReason, GenerationParams
@@ -78,8 +78,12 @@ class LlamaLLM(LLMInterface):
         self.last_reused_tokens = 0  # prompt tokens the last request took from the KV cache
         log.info(
             "loaded %s (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s) in %.1fs",
-            self.model_id, self.settings.n_ctx, threads, self.settings.n_gpu_layers,
-            self._fim is not None, self.load_seconds,
+            self.model_id,
+            self.settings.n_ctx,
+            threads,
+            self.settings.n_gpu_layers,
+            self._fim is not None,
+            self.load_seconds,
         )
 
     # ---- description -----------------------------------------------------------------------------
@@ -272,7 +276,7 @@ class LlamaLLM(LLMInterface):
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1

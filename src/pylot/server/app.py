@@ -57,8 +57,12 @@ def create_app(
             config.stop_watching()
             state.close()
 
-    app = FastAPI(title="GC-Forged-Pylot", version=__version__, lifespan=lifespan,
-                  description="A private, local code assistant on llama.cpp.")
+    app = FastAPI(
+        title="GC-Forged-Pylot",
+        version=__version__,
+        lifespan=lifespan,
+        description="A private, local code assistant on llama.cpp.",
+    )
     app.state.pylot = state
     errors.install(app)
     for router in (info.router, generation.router, config_routes.router, ws.router):
@@ -79,8 +83,15 @@ class LlamaServer:
         self.app = create_app(config, engine=engine, watch_config=watch_config)
         s = config.settings.server
         self._server = uvicorn.Server(
-            uvicorn.Config(self.app, host=s.host, port=s.port, log_level="warning", access_log=False,
-                           ws="websockets-sansio", timeout_graceful_shutdown=5)
+            uvicorn.Config(
+                self.app,
+                host=s.host,
+                port=s.port,
+                log_level="warning",
+                access_log=False,
+                ws="websockets-sansio",
+                timeout_graceful_shutdown=5,
+            )
         )
         self._thread: threading.Thread | None = None
 
@@ -88,6 +99,12 @@ class LlamaServer:
     def url(self) -> str:
         s = self.config.settings.server
         return f"http://{s.host}:{s.port}"
+
+    def load_model(self) -> None:
+        """Load the configured model now, so a bad model fails before the server starts listening."""
+        state: ServerState = self.app.state.pylot
+        if not state.engine_loaded:
+            state.load_engine()
 
     def run(self) -> None:
         self._server.run()

@@ -72,7 +72,11 @@ class ApiKeyMiddleware:
             await receive()  # the connect message
             await send({"type": "websocket.close", "code": 4401, "reason": "missing or invalid API key"})
             return
-        status, body = _error(401, "missing or invalid API key (send 'Authorization: Bearer KEY' or 'X-Api-Key: KEY')", "authentication_error")
+        status, body = _error(
+            401,
+            "missing or invalid API key (send 'Authorization: Bearer KEY' or 'X-Api-Key: KEY')",
+            "authentication_error",
+        )
         await _send_json(send, status, body, [(b"www-authenticate", b"Bearer")])
 
 
@@ -89,7 +93,9 @@ class BodyLimitMiddleware:
             return
         limit = self.limit()
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        too_large = _error(413, f"request body larger than {limit} bytes (server.max_request_bytes)", "request_too_large")
+        too_large = _error(
+            413, f"request body larger than {limit} bytes (server.max_request_bytes)", "request_too_large"
+        )
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _send_json(send, *too_large)
             return

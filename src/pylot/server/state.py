@@ -26,7 +26,9 @@ EngineFactory = Callable[[Settings], LLMInterface]
 class ServerState:
     """Shared by every request; the engine can be swapped while the server runs."""
 
-    def __init__(self, config: ConfigManager, engine_factory: EngineFactory, engine: LLMInterface | None = None) -> None:
+    def __init__(
+        self, config: ConfigManager, engine_factory: EngineFactory, engine: LLMInterface | None = None
+    ) -> None:
         self.config = config
         self.engine_factory = engine_factory
         self._engine = engine
@@ -87,7 +89,7 @@ class ServerState:
         if requested not in names:
             raise ModelNotFoundError(
                 f"model '{requested}' is not loaded; this server serves '{caps.model_id}' "
-                f"(load another with PATCH /v1/config {{\"model\": {{\"model\": ID}}}})"
+                f'(load another with PATCH /v1/config {{"model": {{"model": ID}}}})'
             )
 
     # ---- request defaults ------------------------------------------------------------------------

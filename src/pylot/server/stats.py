@@ -20,9 +20,14 @@ class Stats:
         self._gen_seconds = 0.0
         self.requests_total = 0
         self.registry = CollectorRegistry()
-        self.m_requests = Counter("pylot_requests", "Generation requests", ["endpoint", "outcome"], registry=self.registry)
+        self.m_requests = Counter(
+            "pylot_requests", "Generation requests", ["endpoint", "outcome"], registry=self.registry
+        )
         self.m_latency = Histogram(
-            "pylot_request_seconds", "Generation request latency", ["endpoint"], registry=self.registry,
+            "pylot_request_seconds",
+            "Generation request latency",
+            ["endpoint"],
+            registry=self.registry,
             buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30),
         )
         self.m_tokens = Counter("pylot_generated_tokens", "Tokens generated", registry=self.registry)

@@ -12,9 +12,7 @@ from pylot.types import Chunk
 _END = object()
 
 
-async def stream_in_thread(
-    factory: Callable[[], Iterator[Chunk]], cancel: CancelToken
-) -> AsyncIterator[Chunk]:
+async def stream_in_thread(factory: Callable[[], Iterator[Chunk]], cancel: CancelToken) -> AsyncIterator[Chunk]:
     """Yield the chunks of factory() as they are produced.
 
     The stream runs in its own thread; if the consumer stops early (client gone, task cancelled) the

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -27,7 +27,7 @@ async def config_schema() -> dict[str, Any]:
 
 
 @router.patch("/v1/config")
-async def patch_config(state: StateDep, changes: dict[str, Any] = Body(...)) -> dict[str, Any]:
+async def patch_config(state: StateDep, changes: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     """Partial update such as {"generation": {"temperature": 0.1}}; validated, persisted, applied live."""
     settings = await asyncio.to_thread(state.config.patch, changes)
     return dump(settings)

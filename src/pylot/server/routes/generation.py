@@ -43,8 +43,14 @@ class Job:
     cached: bool = False
 
 
-def make_job(state: ServerState, endpoint: str, kind: str, inputs: Any, params: GenerationParams,
-             run: Callable[[CancelToken], Iterator[Chunk]]) -> Job:
+def make_job(
+    state: ServerState,
+    endpoint: str,
+    kind: str,
+    inputs: Any,
+    params: GenerationParams,
+    run: Callable[[CancelToken], Iterator[Chunk]],
+) -> Job:
     settings = state.config.settings
     cacheable = settings.cache.enabled and params.deterministic
     key = cache_key(state.engine.capabilities().model_id, kind, inputs, asdict(params)) if cacheable else None
@@ -77,8 +83,14 @@ async def stream_job(state: ServerState, job: Job, cancel: CancelToken | None = 
         prompt_n = last.prompt_tokens if last else 0
         produced = last.completion_tokens if last else 0
         state.stats.record(job.endpoint, elapsed, prompt_n, produced, outcome)
-        log.info("%s: %d prompt + %d generated tokens in %.0f ms (%s)", job.endpoint, prompt_n, produced,
-                 elapsed * 1000, last.finish_reason if last else outcome)
+        log.info(
+            "%s: %d prompt + %d generated tokens in %.0f ms (%s)",
+            job.endpoint,
+            prompt_n,
+            produced,
+            elapsed * 1000,
+            last.finish_reason if last else outcome,
+        )
         if job.key is not None and last is not None and last.finish_reason in ("stop", "length"):
             state.cache.put(job.key, LLMResponse("".join(parts), produced, last.finish_reason, prompt_n))
 
@@ -103,8 +115,11 @@ async def sse_response(events: AsyncIterator[str]) -> StreamingResponse:
 
 
 def _usage(r: LLMResponse) -> dict[str, int]:
-    return {"prompt_tokens": r.prompt_tokens, "completion_tokens": r.tokens_used,
-            "total_tokens": r.prompt_tokens + r.tokens_used}
+    return {
+        "prompt_tokens": r.prompt_tokens,
+        "completion_tokens": r.tokens_used,
+        "total_tokens": r.prompt_tokens + r.tokens_used,
+    }
 
 
 # ---- /v1/completions ----------------------------------------------------------------------------
@@ -119,19 +134,33 @@ async def completions(body: CompletionRequest, state: StateDep) -> Any:
         if len(prompt) != 1:
             raise RequestError("only one prompt per request is supported", param="prompt")
         prompt = prompt[0]
-    params = state.params(max_tokens=body.max_tokens, temperature=body.temperature, top_p=body.top_p,
-                          top_k=body.top_k, min_p=body.min_p, repeat_penalty=body.repeat_penalty,
-                          stop=body.stop, seed=body.seed)
+    params = state.params(
+        max_tokens=body.max_tokens,
+        temperature=body.temperature,
+        top_p=body.top_p,
+        top_k=body.top_k,
+        min_p=body.min_p,
+        repeat_penalty=body.repeat_penalty,
+        stop=body.stop,
+        seed=body.seed,
+    )
     engine = state.engine
     fim = body.suffix is not None
     suffix = body.suffix or ""
     text_prompt: str = prompt
     if fim:
-        job = make_job(state, "completions", "fim", [text_prompt, suffix], params,
-                       lambda c: engine.stream_infill(text_prompt, suffix, params, (), c))
+        job = make_job(
+            state,
+            "completions",
+            "fim",
+            [text_prompt, suffix],
+            params,
+            lambda c: engine.stream_infill(text_prompt, suffix, params, (), c),
+        )
     else:
-        job = make_job(state, "completions", "raw", text_prompt, params,
-                       lambda c: engine.stream(text_prompt, params, c))
+        job = make_job(
+            state, "completions", "raw", text_prompt, params, lambda c: engine.stream(text_prompt, params, c)
+        )
     model_id = engine.capabilities().model_id
     cid, created = new_id("cmpl"), now()
 
@@ -141,9 +170,22 @@ async def completions(body: CompletionRequest, state: StateDep) -> Any:
         async def events() -> AsyncIterator[str]:
             async for chunk in chunks:
                 if chunk.text or chunk.finish_reason:
-                    yield sse({"id": cid, "object": "text_completion", "created": created, "model": model_id,
-                               "choices": [{"index": 0, "text": chunk.text, "logprobs": None,
-                                            "finish_reason": chunk.finish_reason}]})
+                    yield sse(
+                        {
+                            "id": cid,
+                            "object": "text_completion",
+                            "created": created,
+                            "model": model_id,
+                            "choices": [
+                                {
+                                    "index": 0,
+                                    "text": chunk.text,
+                                    "logprobs": None,
+                                    "finish_reason": chunk.finish_reason,
+                                }
+                            ],
+                        }
+                    )
             yield "data: [DONE]\n\n"
 
         return await sse_response(events())
@@ -151,7 +193,10 @@ async def completions(body: CompletionRequest, state: StateDep) -> Any:
     result, cached, latency = await collect_job(state, job)
     text = (text_prompt + result.text) if body.echo else result.text
     return {
-        "id": cid, "object": "text_completion", "created": created, "model": model_id,
+        "id": cid,
+        "object": "text_completion",
+        "created": created,
+        "model": model_id,
         "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": result.finish_reason}],
         "usage": _usage(result),
         "pylot": {"cached": cached, "latency_ms": round(latency, 1), "fim": fim},
@@ -165,9 +210,16 @@ async def completions(body: CompletionRequest, state: StateDep) -> Any:
 async def chat_completions(body: ChatCompletionRequest, state: StateDep) -> Any:
     """OpenAI chat completions with the model's own chat template."""
     state.check_model(body.model)
-    params = state.params(max_tokens=body.max_tokens, temperature=body.temperature, top_p=body.top_p,
-                          top_k=body.top_k, min_p=body.min_p, repeat_penalty=body.repeat_penalty,
-                          stop=body.stop, seed=body.seed)
+    params = state.params(
+        max_tokens=body.max_tokens,
+        temperature=body.temperature,
+        top_p=body.top_p,
+        top_k=body.top_k,
+        min_p=body.min_p,
+        repeat_penalty=body.repeat_penalty,
+        stop=body.stop,
+        seed=body.seed,
+    )
     messages = [{"role": m.role, "content": m.content or ""} for m in body.messages]
     engine = state.engine
     job = make_job(state, "chat", "chat", messages, params, lambda c: engine.stream_chat(messages, params, c))
@@ -178,8 +230,15 @@ async def chat_completions(body: ChatCompletionRequest, state: StateDep) -> Any:
         _, chunks = await first_and_rest(stream_job(state, job))
 
         def frame(delta: dict[str, Any], finish: str | None) -> str:
-            return sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model_id,
-                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+            return sse(
+                {
+                    "id": cid,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model_id,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }
+            )
 
         async def events() -> AsyncIterator[str]:
             yield frame({"role": "assistant", "content": ""}, None)
@@ -194,9 +253,17 @@ async def chat_completions(body: ChatCompletionRequest, state: StateDep) -> Any:
 
     result, cached, latency = await collect_job(state, job)
     return {
-        "id": cid, "object": "chat.completion", "created": created, "model": model_id,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text},
-                     "finish_reason": result.finish_reason}],
+        "id": cid,
+        "object": "chat.completion",
+        "created": created,
+        "model": model_id,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": result.text},
+                "finish_reason": result.finish_reason,
+            }
+        ],
         "usage": _usage(result),
         "pylot": {"cached": cached, "latency_ms": round(latency, 1)},
     }
@@ -210,22 +277,36 @@ async def infill(body: InfillRequest, state: StateDep) -> Any:
     """llama-server's /infill, so editor plugins written for llama-server work unchanged."""
     params = state.params(
         max_tokens=body.n_predict if body.n_predict and body.n_predict > 0 else None,
-        temperature=body.temperature, top_p=body.top_p, top_k=body.top_k, min_p=body.min_p,
-        stop=body.stop or None, seed=body.seed,
+        temperature=body.temperature,
+        top_p=body.top_p,
+        top_k=body.top_k,
+        min_p=body.min_p,
+        stop=body.stop or None,
+        seed=body.seed,
         time_limit_s=body.t_max_predict_ms / 1000 if body.t_max_predict_ms else None,
     )
     engine = state.engine
     # llama-server places `prompt` right after the prefix (the text typed on the cursor's line).
     prefix, suffix = body.input_prefix + body.prompt, body.input_suffix
     extra = [Snippet(e.filename, e.text) for e in body.input_extra]
-    job = make_job(state, "infill", "fim", [prefix, suffix, [asdict(s) for s in extra]], params,
-                   lambda c: engine.stream_infill(prefix, suffix, params, extra, c))
+    job = make_job(
+        state,
+        "infill",
+        "fim",
+        [prefix, suffix, [asdict(s) for s in extra]],
+        params,
+        lambda c: engine.stream_infill(prefix, suffix, params, extra, c),
+    )
     started = time.monotonic()
 
     def timings(prompt_n: int, predicted_n: int) -> dict[str, Any]:
         ms = (time.monotonic() - started) * 1000
-        return {"prompt_n": prompt_n, "predicted_n": predicted_n, "predicted_ms": round(ms, 1),
-                "predicted_per_second": round(predicted_n / (ms / 1000), 2) if ms else 0.0}
+        return {
+            "prompt_n": prompt_n,
+            "predicted_n": predicted_n,
+            "predicted_ms": round(ms, 1),
+            "predicted_per_second": round(predicted_n / (ms / 1000), 2) if ms else 0.0,
+        }
 
     if body.stream:
         _, chunks = await first_and_rest(stream_job(state, job))
@@ -235,20 +316,32 @@ async def infill(body: InfillRequest, state: StateDep) -> Any:
                 if chunk.finish_reason:
                     if chunk.text:
                         yield sse({"content": chunk.text, "stop": False})
-                    yield sse({"content": "", "stop": True, "stop_type": _stop_type(chunk.finish_reason),
-                               "tokens_predicted": chunk.completion_tokens, "tokens_evaluated": chunk.prompt_tokens,
-                               "timings": timings(chunk.prompt_tokens, chunk.completion_tokens)})
+                    yield sse(
+                        {
+                            "content": "",
+                            "stop": True,
+                            "stop_type": _stop_type(chunk.finish_reason),
+                            "tokens_predicted": chunk.completion_tokens,
+                            "tokens_evaluated": chunk.prompt_tokens,
+                            "timings": timings(chunk.prompt_tokens, chunk.completion_tokens),
+                        }
+                    )
                 elif chunk.text:
                     yield sse({"content": chunk.text, "stop": False})
 
         return await sse_response(events())
 
     result, _, _ = await collect_job(state, job)
-    return JSONResponse({
-        "content": result.text, "stop": True, "stop_type": _stop_type(result.finish_reason),
-        "tokens_predicted": result.tokens_used, "tokens_evaluated": result.prompt_tokens,
-        "timings": timings(result.prompt_tokens, result.tokens_used),
-    })
+    return JSONResponse(
+        {
+            "content": result.text,
+            "stop": True,
+            "stop_type": _stop_type(result.finish_reason),
+            "tokens_predicted": result.tokens_used,
+            "tokens_evaluated": result.prompt_tokens,
+            "timings": timings(result.prompt_tokens, result.tokens_used),
+        }
+    )
 
 
 def _stop_type(finish: str) -> str:

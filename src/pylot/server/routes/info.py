@@ -24,16 +24,26 @@ async def health(state: StateDep) -> Any:
     if not state.engine_loaded:
         from fastapi.responses import JSONResponse
 
-        return JSONResponse({"status": "loading" if state.load_error is None else "error",
-                             "error": state.load_error}, status_code=503)
+        return JSONResponse(
+            {"status": "loading" if state.load_error is None else "error", "error": state.load_error},
+            status_code=503,
+        )
     return {"status": "ok", "model": state.engine.capabilities().model_id}
 
 
 @router.get("/v1/models")
 async def models(state: StateDep) -> dict[str, Any]:
     caps = state.engine.capabilities()
-    data = [{"id": caps.model_id, "object": "model", "created": int(state.started), "owned_by": "pylot",
-             "loaded": True, "meta": {"n_ctx": caps.n_ctx, "fim": caps.fim, "family": caps.family, **caps.extra}}]
+    data = [
+        {
+            "id": caps.model_id,
+            "object": "model",
+            "created": int(state.started),
+            "owned_by": "pylot",
+            "loaded": True,
+            "meta": {"n_ctx": caps.n_ctx, "fim": caps.fim, "family": caps.family, **caps.extra},
+        }
+    ]
     return {"object": "list", "data": data}
 
 
@@ -44,8 +54,7 @@ async def status(state: StateDep) -> dict[str, Any]:
     queue = 0
     if state.engine_loaded:
         caps = state.engine.capabilities()
-        model.update(id=caps.model_id, path=caps.extra.get("path"), n_ctx=caps.n_ctx, fim=caps.fim,
-                     family=caps.family)
+        model.update(id=caps.model_id, path=caps.extra.get("path"), n_ctx=caps.n_ctx, fim=caps.fim, family=caps.family)
         queue = int(getattr(state.engine, "queue_depth", 0))
     state.stats.m_queue.set(queue)
     cache = state.cache.stats()
@@ -53,19 +62,38 @@ async def status(state: StateDep) -> dict[str, Any]:
     return {
         "model": model,
         "uptime_s": round(time.time() - state.started, 1),
-        "memory": {"rss_bytes": psutil.Process(os.getpid()).memory_info().rss,
-                   "available_bytes": vm.available, "total_bytes": vm.total},
+        "memory": {
+            "rss_bytes": psutil.Process(os.getpid()).memory_info().rss,
+            "available_bytes": vm.available,
+            "total_bytes": vm.total,
+        },
         "queue_depth": queue,
         "requests_total": state.stats.requests_total,
         "requests_per_minute": state.stats.requests_per_minute(),
         "tokens_per_second": state.stats.tokens_per_second(),
         "latency_ms": state.stats.latency_ms(),
-        "cache": {"enabled": state.config.settings.cache.enabled, "entries": cache.entries, "hits": cache.hits,
-                  "misses": cache.misses, "hit_rate": round(cache.hit_rate, 4)},
-        "feedback": {"views": fb.views, "accepts": fb.accepts, "dismisses": fb.dismisses,
-                     "acceptance_rate": round(fb.acceptance_rate, 4)},
-        "backends": [{"name": "embedded", "url": None, "healthy": state.engine_loaded, "latency_ms": None,
-                      "in_flight": queue}],
+        "cache": {
+            "enabled": state.config.settings.cache.enabled,
+            "entries": cache.entries,
+            "hits": cache.hits,
+            "misses": cache.misses,
+            "hit_rate": round(cache.hit_rate, 4),
+        },
+        "feedback": {
+            "views": fb.views,
+            "accepts": fb.accepts,
+            "dismisses": fb.dismisses,
+            "acceptance_rate": round(fb.acceptance_rate, 4),
+        },
+        "backends": [
+            {
+                "name": "embedded",
+                "url": None,
+                "healthy": state.engine_loaded,
+                "latency_ms": None,
+                "in_flight": queue,
+            }
+        ],
     }
 
 
@@ -75,9 +103,12 @@ async def embeddings(body: EmbeddingRequest, state: StateDep) -> dict[str, Any]:
     texts = [body.input] if isinstance(body.input, str) else body.input
     vectors = await asyncio.to_thread(state.engine.embed, texts)
     n_tokens = sum(len(state.engine.tokenize(t)) for t in texts)
-    return {"object": "list", "model": state.engine.capabilities().model_id,
-            "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
-            "usage": {"prompt_tokens": n_tokens, "total_tokens": n_tokens}}
+    return {
+        "object": "list",
+        "model": state.engine.capabilities().model_id,
+        "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
+        "usage": {"prompt_tokens": n_tokens, "total_tokens": n_tokens},
+    }
 
 
 class FeedbackEvent(BaseModel):

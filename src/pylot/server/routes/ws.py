@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -45,12 +46,12 @@ async def ws_completions(websocket: WebSocket, state: WsStateDep) -> None:
             if kind != "completion":
                 await send({"type": "error", "id": rid, "message": f"unknown message type {kind!r}"})
                 continue
-            for task, token in running.values():
-                token.cancel("superseded by a newer request")
+            for _task, previous in running.values():
+                previous.cancel("superseded by a newer request")
             token = CancelToken()
             task = asyncio.create_task(_complete(state, message, rid, token, send))
             running[rid] = (task, token)
-            task.add_done_callback(lambda _t, rid=rid: running.pop(rid, None))
+            task.add_done_callback(functools.partial(_forget, running, rid))
     except WebSocketDisconnect:
         pass
     finally:
@@ -59,26 +60,50 @@ async def ws_completions(websocket: WebSocket, state: WsStateDep) -> None:
             task.cancel()
 
 
+def _forget(running: dict[str, Any], rid: str, _task: object) -> None:
+    running.pop(rid, None)
+
+
 async def _complete(state: ServerState, message: dict[str, Any], rid: str, token: CancelToken, send: Any) -> None:
     try:
         body = CompletionRequest.model_validate({k: v for k, v in message.items() if k not in ("type", "id")})
         prompt = body.prompt if isinstance(body.prompt, str) else "".join(body.prompt)
-        params = state.params(max_tokens=body.max_tokens, temperature=body.temperature, top_p=body.top_p,
-                              top_k=body.top_k, stop=body.stop, seed=body.seed)
+        params = state.params(
+            max_tokens=body.max_tokens,
+            temperature=body.temperature,
+            top_p=body.top_p,
+            top_k=body.top_k,
+            stop=body.stop,
+            seed=body.seed,
+        )
         engine = state.engine
         suffix = body.suffix
         if suffix is not None:
-            job = make_job(state, "ws", "fim", [prompt, suffix], params,
-                           lambda c: engine.stream_infill(prompt, suffix, params, (), c))
+            job = make_job(
+                state,
+                "ws",
+                "fim",
+                [prompt, suffix],
+                params,
+                lambda c: engine.stream_infill(prompt, suffix, params, (), c),
+            )
         else:
             job = make_job(state, "ws", "raw", prompt, params, lambda c: engine.stream(prompt, params, c))
         async for chunk in stream_job(state, job, token):
             if chunk.text:
                 await send({"type": "token", "id": rid, "text": chunk.text})
             if chunk.finish_reason:
-                await send({"type": "done", "id": rid, "finish_reason": chunk.finish_reason,
-                            "usage": {"prompt_tokens": chunk.prompt_tokens,
-                                      "completion_tokens": chunk.completion_tokens}})
+                await send(
+                    {
+                        "type": "done",
+                        "id": rid,
+                        "finish_reason": chunk.finish_reason,
+                        "usage": {
+                            "prompt_tokens": chunk.prompt_tokens,
+                            "completion_tokens": chunk.completion_tokens,
+                        },
+                    }
+                )
     except ValidationError as exc:
         await send({"type": "error", "id": rid, "message": f"invalid request: {exc.errors()[0]['msg']}"})
     except PylotError as exc:

@@ -1,0 +1,81 @@
+"""The `pylot` command as a user runs it: a real process, the real default model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def pylot(*args: str, stdin: str | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pylot", *args], input=stdin, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    out = pylot("--help").stdout
+    for command in ("serve", "complete", "chat", "models", "doctor"):
+        assert command in out
+    serve = pylot("serve", "--help").stdout
+    for option in ("--host", "--port", "--model", "--api-key", "--config"):
+        assert option in serve
+
+
+def test_complete_at_a_cursor_in_a_file(tmp_path: Path, qwen_path: Path) -> None:
+    src = tmp_path / "m.py"
+    src.write_text("def add(a, b):\n    \n\nprint(add(1, 2))\n")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("generation:\n  temperature: 0.0\n  stop: ['\\n']\nmodel:\n  n_ctx: 1024\n")
+    r = pylot("complete", str(src), "--line", "2", "--column", "5", "--max-tokens", "12", "--config", str(cfg))
+    assert r.returncode == 0, r.stderr
+    assert "a + b" in r.stdout
+
+
+def test_complete_from_stdin(tmp_path: Path, qwen_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("generation:\n  temperature: 0.0\nmodel:\n  n_ctx: 1024\n")
+    r = pylot("complete", "--max-tokens", "6", "--config", str(cfg), stdin="# say hi\nprint(")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip()
+
+
+def test_chat_one_message(tmp_path: Path, qwen_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("generation:\n  temperature: 0.0\nmodel:\n  n_ctx: 1024\n")
+    r = pylot("chat", "-p", "Reply with the single word: pong", "--config", str(cfg))
+    assert r.returncode == 0, r.stderr
+    assert "pong" in r.stdout.lower()
+
+
+def test_errors_are_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("server:\n  prot: 1\n")
+    r = pylot("serve", "--config", str(bad))
+    assert r.returncode == 1
+    assert "unknown key 'server.prot'" in r.stderr and str(bad) in r.stderr
+    assert "Traceback" not in r.stderr
+    r = pylot("complete", "--model", "no-such-model", stdin="x")
+    assert r.returncode == 1 and "no-such-model" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_serve_refuses_an_unknown_model_clearly(tmp_path: Path) -> None:
+    r = pylot(
+        "serve",
+        "--model",
+        "no-such-model",
+        "--port",
+        "18999",
+        "--config",
+        str(tmp_path / "c.yaml"),
+        timeout=60,
+    )
+    assert r.returncode != 0
+    assert "no-such-model" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_doctor_reports_cpu_memory_and_a_recommendation() -> None:
+    r = pylot("doctor")
+    assert r.returncode == 0, r.stderr
+    for word in ("CPU features", "RAM", "GPU runtimes", "llama.cpp build", "Recommended model"):
+        assert word in r.stdout
