@@ -52,7 +52,13 @@ def cpu_key() -> str:
     if cpuinfo.exists():
         for line in cpuinfo.read_text(errors="replace").splitlines():
             if line.startswith(("flags", "Features")):
-                flags += " ".join(sorted(f for f in line.split(":", 1)[1].split() if f.startswith(("avx", "fma", "f16c", "sse", "asimd", "sve"))))
+                flags += " ".join(
+                    sorted(
+                        f
+                        for f in line.split(":", 1)[1].split()
+                        if f.startswith(("avx", "fma", "f16c", "sse", "asimd", "sve"))
+                    )
+                )
                 break
     else:
         flags += platform.processor()
@@ -78,7 +84,18 @@ def llama_sdist(version: str, py: Path) -> Path:
     sdist = downloads / f"llama_cpp_python-{version}.tar.gz"
     if not sdist.exists():
         say(f"downloading the llama-cpp-python {version} source")
-        run(py, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", f"llama-cpp-python=={version}", "-d", downloads)
+        run(
+            py,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"llama-cpp-python=={version}",
+            "-d",
+            downloads,
+        )
     return sdist
 
 
@@ -89,8 +106,11 @@ def ensure_llama_wheel(py: Path) -> Path:
     if wheels:
         return wheels[-1]
     sdist = llama_sdist(version, py)
-    env = {**os.environ, "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", "-DGGML_NATIVE=ON"),
-           "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2)}
+    env = {
+        **os.environ,
+        "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", "-DGGML_NATIVE=ON"),
+        "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2),
+    }
     say(f"building llama-cpp-python {version} (about 8-15 minutes on 2 cores, once; cached in {wheel_dir})")
     tmp = wheel_dir.with_name(wheel_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -101,8 +121,11 @@ def ensure_llama_wheel(py: Path) -> Path:
 
 
 def installed_version(py: Path, dist: str) -> str | None:
-    out = subprocess.run([str(py), "-c", f"import importlib.metadata as m; print(m.version('{dist}'))"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [str(py), "-c", f"import importlib.metadata as m; print(m.version('{dist}'))"],
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip() if out.returncode == 0 else None
 
 

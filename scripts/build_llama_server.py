@@ -15,7 +15,7 @@ import tarfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bootstrap import HOME, build_key, llama_sdist, pinned, say, venv_python  # noqa: E402
+from bootstrap import HOME, build_key, llama_sdist, pinned, say, venv_python
 
 EXE = ".exe" if os.name == "nt" else ""
 
@@ -42,11 +42,39 @@ def main() -> None:
             tar.extractall(work, members=members, filter="data")
     build = src / "build"
     say("building llama-server (about 5-10 minutes on 2 cores, once)")
-    subprocess.run(["cmake", "-S", str(src), "-B", str(build), "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_SERVER=ON",
-                    "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DGGML_NATIVE=ON",
-                    "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", str(build), "--config", "Release", "--target", "llama-server", "llama-bench",
-                    "-j", str(os.cpu_count() or 2)], check=True)
+    subprocess.run(
+        [
+            "cmake",
+            "-S",
+            str(src),
+            "-B",
+            str(build),
+            "-DLLAMA_CURL=OFF",
+            "-DLLAMA_BUILD_SERVER=ON",
+            "-DLLAMA_BUILD_TESTS=OFF",
+            "-DLLAMA_BUILD_EXAMPLES=OFF",
+            "-DGGML_NATIVE=ON",
+            "-DCMAKE_BUILD_TYPE=Release",
+            "-DBUILD_SHARED_LIBS=OFF",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [
+            "cmake",
+            "--build",
+            str(build),
+            "--config",
+            "Release",
+            "--target",
+            "llama-server",
+            "llama-bench",
+            "-j",
+            str(os.cpu_count() or 2),
+        ],
+        check=True,
+    )
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(build / "bin", tmp / "bin")
