@@ -31,12 +31,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(tmp: Path, *, api_key: str | None = None, model: str | None = None) -> tuple[subprocess.Popen[bytes], RunningServer]:
+def start_server(
+    tmp: Path, *, api_key: str | None = None, model: str | None = None
+) -> tuple[subprocess.Popen[bytes], RunningServer]:
     port = free_port()
     config = tmp / "pylot.yaml"
     config.write_text("generation:\n  temperature: 0.0\n", encoding="utf-8")
     log = tmp / "server.log"
-    cmd = [sys.executable, "-m", "pylot", "serve", "--host", "127.0.0.1", "--port", str(port), "--config", str(config)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pylot",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--config",
+        str(config),
+    ]
     if model or os.environ.get("PYLOT_TEST_MODEL"):
         cmd += ["--model", model or os.environ["PYLOT_TEST_MODEL"]]
     if api_key:
