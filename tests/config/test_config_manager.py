@@ -132,3 +132,16 @@ def test_default_config_yaml_documents_every_option() -> None:
             assert f"  {key}:" in shipped or f"  # {key}:" in shipped, f"{section}.{key} undocumented"
     assert yaml.safe_load(shipped) is not None
     Settings.model_validate(yaml.safe_load(shipped))
+
+
+def test_patching_back_masked_secrets_keeps_the_real_ones(tmp_path: Path) -> None:
+    from pylot.config.config_manager import dump
+
+    path = tmp_path / "c.yaml"
+    path.write_text("server:\n  api_keys: [k1]\n")
+    m = ConfigManager(path, environ={})
+    shown = dump(m.settings)
+    assert shown["server"]["api_keys"] == ["**********"]
+    m.patch({"server": shown["server"] | {"port": 9999}})
+    assert [k.get_secret_value() for k in m.settings.server.api_keys] == ["k1"]
+    assert m.settings.server.port == 9999

@@ -25,7 +25,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "PYLOT_"
-MASK = "***"
+SECRET_MASK = "**********"  # how pydantic shows a SecretStr
 
 ChangeListener = Callable[[Settings, Settings], None]
 
@@ -181,6 +181,7 @@ class ConfigManager:
             for section, values in changes.items():
                 if not isinstance(values, Mapping):
                     raise ConfigError(f"'{section}' must be a mapping of keys to values, got {values!r}", key=section)
+            changes = _drop_masked(changes)
             target = self.path or default_config_path()
             new_file = _merge(self._file_data, changes)
             new = validate(self._effective(new_file), f"update of {target}")
@@ -281,6 +282,21 @@ class ConfigManager:
         if self._watcher is not None:
             self._watcher.join(timeout=5)
             self._watcher = None
+
+
+def _drop_masked(data: Any) -> Any:
+    """A form that read masked secrets and sends them back must not overwrite the real ones."""
+    if isinstance(data, Mapping):
+        return {k: _drop_masked(v) for k, v in data.items() if not _is_mask(v)}
+    return data
+
+
+def _is_mask(value: Any) -> bool:
+    if isinstance(value, str):
+        return value == SECRET_MASK
+    if isinstance(value, list) and value:
+        return all(v == SECRET_MASK for v in value)
+    return False
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:

@@ -27,7 +27,7 @@ def render_default_config() -> str:
         "",
     ]
     for section, field in Settings.model_fields.items():
-        live = " (live)" if section in LIVE_SECTIONS or section == "model" else ""
+        live = " (live)" if section in LIVE_SECTIONS else ""
         lines.append(f"# {field.description}{live}")
         lines.append(f"{section}:")
         model = field.annotation

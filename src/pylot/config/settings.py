@@ -68,6 +68,45 @@ class ModelSettings(_Section):
     )
 
 
+class ExternalServer(_Section):
+    name: str = Field(default="", description="A label for logs and the console; default: the URL.")
+    url: str = Field(description="Base URL of a llama.cpp llama-server or OpenAI-compatible server.")
+    api_key: SecretStr | None = Field(default=None, description="Sent as 'Authorization: Bearer KEY'.")
+
+
+class BackendSettings(_Section):
+    kind: Literal["embedded", "external"] = Field(
+        default="embedded",
+        description="embedded: the model runs in this process; external: requests go to the servers below.",
+    )
+    external_url: str | None = Field(
+        default=None, description="Shorthand for one external server (what the VS Code setting sets)."
+    )
+    servers: list[ExternalServer] = Field(
+        default_factory=list, description="External servers; requests are balanced across the healthy ones."
+    )
+    connect_timeout_s: float = Field(default=3.0, gt=0, description="Seconds to wait for a TCP/TLS connection.")
+    read_timeout_s: float = Field(default=60.0, gt=0, description="Seconds to wait between bytes of an answer.")
+    total_timeout_s: float = Field(default=300.0, gt=0, description="Most seconds one request may take in all.")
+    retries: int = Field(default=2, ge=0, le=10, description="Retries on another server when nothing was streamed yet.")
+    health_interval_s: float = Field(default=5.0, gt=0, description="Seconds between health checks.")
+    circuit_failures: int = Field(
+        default=3, ge=1, description="Consecutive failures that take a server out of rotation."
+    )
+    circuit_reset_s: float = Field(
+        default=10.0, gt=0, description="Seconds before a failed server is probed again (half-open)."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts code may be sent to besides this machine; empty: loopback only.",
+    )
+    allow_insecure_http: bool = Field(
+        default=False, description="Allow plain http:// to hosts other than loopback (code travels unencrypted)."
+    )
+    verify_tls: bool = Field(default=True, description="Verify TLS certificates of https:// servers.")
+    ca_bundle: Path | None = Field(default=None, description="A CA bundle for servers with a private CA.")
+
+
 class GenerationSettings(_Section):
     max_tokens: int = Field(default=128, ge=1, le=32768, description="Default number of tokens to generate.")
     temperature: float = Field(default=0.2, ge=0.0, le=2.0, description="Sampling temperature; 0 is greedy.")
@@ -104,6 +143,9 @@ class Settings(_Section):
 
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
     model: ModelSettings = Field(default_factory=ModelSettings, description="The embedded llama.cpp engine.")
+    backend: BackendSettings = Field(
+        default_factory=BackendSettings, description="Where generations run: this process or external servers."
+    )
     generation: GenerationSettings = Field(
         default_factory=GenerationSettings, description="Defaults for every generation request."
     )
@@ -125,4 +167,4 @@ class Settings(_Section):
 
 
 # Settings that take effect without a restart; the others apply at the next start.
-LIVE_SECTIONS = frozenset({"generation", "cache", "logging"})
+LIVE_SECTIONS = frozenset({"generation", "cache", "logging", "model", "backend"})

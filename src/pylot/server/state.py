@@ -122,7 +122,7 @@ class ServerState:
                 self.cache.clear()
         if new.logging.level != old.logging.level:
             logging.getLogger("pylot").setLevel(new.logging.level)
-        if new.model != old.model:
+        if new.model != old.model or new.backend != old.backend:
             threading.Thread(target=self._reload_quietly, name="pylot-model-reload", daemon=True).start()
 
     def _reload_quietly(self) -> None:
