@@ -21,7 +21,9 @@ def server_url(qwen: object, tmp_path_factory: pytest.TempPathFactory):  # type:
     from pylot.server import LlamaServer
 
     cfg = tmp_path_factory.mktemp("ex") / "c.yaml"
-    cfg.write_text(f"server: {{port: {free_port()}}}\ngeneration: {{max_tokens: 40}}\n")
+    cfg.write_text(
+        f"server: {{port: {free_port()}}}\ngeneration: {{max_tokens: 40}}\ncompletion: {{time_limit_s: 120}}\n"
+    )
     server = LlamaServer(ConfigManager(cfg, environ={}), engine=qwen)  # type: ignore[arg-type]
     yield server.start()
     server.stop()

@@ -80,10 +80,20 @@ class _Request(BaseModel):
     n: int = Field(default=1, ge=1, le=1, description="Only one choice per request is supported.")
 
 
+class InfillExtra(BaseModel):
+    filename: str = ""
+    text: str = ""
+
+
 class CompletionRequest(_Request):
     prompt: str | list[str] = Field(description="The text before the cursor.")
     suffix: str | None = Field(default=None, description="The text after the cursor: asks for fill-in-the-middle.")
     echo: bool = False
+    raw: bool = Field(default=False, description="With a suffix: skip the editor pipeline and return raw FIM output.")
+    language: str | None = Field(default=None, description="Language id of the file (python, typescript, ...).")
+    filename: str | None = Field(default=None, description="Path of the file being edited.")
+    extra: list[InfillExtra] = Field(default_factory=list, description="Other files to show the model.")
+    mode: Literal["line", "block"] | None = Field(default=None, description="Force a one-line or block suggestion.")
 
 
 class ChatMessage(BaseModel):
@@ -105,11 +115,6 @@ class EmbeddingRequest(BaseModel):
     encoding_format: Literal["float"] = "float"
 
 
-class InfillExtra(BaseModel):
-    filename: str = ""
-    text: str = ""
-
-
 class InfillRequest(BaseModel):
     """llama-server's /infill body, so clients written for llama-server work unchanged."""
 
@@ -129,3 +134,4 @@ class InfillRequest(BaseModel):
     seed: int | None = None
     t_max_predict_ms: int | None = Field(default=None, ge=0)
     cache_prompt: bool = True
+    raw: bool = Field(default=False, description="Skip the editor pipeline: llama-server's raw behaviour.")

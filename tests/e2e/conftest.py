@@ -36,7 +36,8 @@ def start_server(
 ) -> tuple[subprocess.Popen[bytes], RunningServer]:
     port = free_port()
     config = tmp / "pylot.yaml"
-    config.write_text("generation:\n  temperature: 0.0\n", encoding="utf-8")
+    # Behaviour, not speed: a loaded machine must not hit the editor's generation time limit.
+    config.write_text("generation:\n  temperature: 0.0\ncompletion:\n  time_limit_s: 120\n", encoding="utf-8")
     log = tmp / "server.log"
     cmd = [
         sys.executable,

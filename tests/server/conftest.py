@@ -10,9 +10,13 @@ from pylot.config.config_manager import ConfigManager
 from pylot.server import create_app
 
 
+# Tests check behaviour, not speed: a loaded CI machine must not hit the editor's generation time limit.
+NO_TIME_LIMIT = "completion:\n  time_limit_s: 120\n"
+
+
 def make_client(engine: object, tmp: Path, text: str = "", **kwargs: object) -> TestClient:
     path = tmp / "pylot.yaml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(NO_TIME_LIMIT + text, encoding="utf-8")
     return TestClient(create_app(ConfigManager(path, environ={}), engine=engine, **kwargs))  # type: ignore[arg-type]
 
 

@@ -32,12 +32,24 @@ def test_completion_with_suffix_fills_in_the_middle(client: TestClient) -> None:
 
 
 def test_a_repeated_deterministic_request_is_served_from_the_cache(client: TestClient) -> None:
-    first = client.post("/v1/completions", json=FIM).json()
-    second = client.post("/v1/completions", json=FIM).json()
+    raw = {**FIM, "raw": True}
+    first = client.post("/v1/completions", json=raw).json()
+    second = client.post("/v1/completions", json=raw).json()
     assert second["choices"][0]["text"] == first["choices"][0]["text"]
     assert second["pylot"]["cached"] is True
     cache = client.get("/v1/status").json()["cache"]
     assert cache["hits"] >= 1 and cache["misses"] >= 1
+
+
+def test_typing_into_a_suggestion_is_answered_from_the_typeahead_cache(client: TestClient) -> None:
+    first = client.post("/v1/completions", json={**FIM, "suffix": "\n"}).json()
+    text = first["choices"][0]["text"]
+    assert first["pylot"]["source"] == "model" and len(text) > 3
+    typed = client.post("/v1/completions", json={**FIM, "suffix": "\n", "prompt": FIM["prompt"] + text[:3]}).json()
+    assert typed["pylot"]["source"] == "typeahead"
+    assert typed["choices"][0]["text"] == text[3:]
+    assert typed["id"] == first["id"]  # feedback for the rest refers to the same suggestion
+    assert client.get("/v1/status").json()["cache"]["typeahead_hits"] == 1
 
 
 def test_streaming_completion_is_server_sent_events_ending_in_done(client: TestClient) -> None:

@@ -26,6 +26,7 @@ def live(qwen: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     path = tmp_path_factory.mktemp("live") / "pylot.toml"
     path.write_text(
         f"[server]\nport = {free_port()}\napi_keys = ['k1']\n[generation]\ntemperature = 0.0\nmax_tokens = 24\n"
+        "[completion]\ntime_limit_s = 120\n"
     )
     server = LlamaServer(ConfigManager(path, environ={}), engine=qwen)  # type: ignore[arg-type]
     url = server.start()

@@ -57,6 +57,7 @@ class LazyConfig:
                 self._manager = load_config(self.path)
             except PylotError as exc:
                 fail(str(exc))
+        assert self._manager is not None
         return self._manager.settings
 
 

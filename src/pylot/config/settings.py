@@ -120,6 +120,31 @@ class GenerationSettings(_Section):
     )
 
 
+class CompletionSettings(_Section):
+    prefix_lines: int = Field(default=192, ge=1, description="Most lines before the cursor the model sees.")
+    prefix_chars: int = Field(default=8000, ge=100, description="Most characters before the cursor the model sees.")
+    suffix_lines: int = Field(
+        default=8, ge=0, description="Lines after the cursor the model sees; fewer is faster per keystroke."
+    )
+    suffix_chars: int = Field(default=600, ge=0, description="Most characters after the cursor the model sees.")
+    multiline: bool = Field(default=True, description="Suggest a whole block when the cursor starts an empty one.")
+    line_max_tokens: int = Field(default=64, ge=1, description="Most tokens for a one-line suggestion.")
+    block_max_tokens: int = Field(default=192, ge=1, description="Most tokens for a block suggestion.")
+    block_max_lines: int = Field(default=16, ge=1, description="Most lines in a block suggestion.")
+    time_limit_s: float = Field(
+        default=3.0, gt=0, description="Stop generating after this long and keep the lines finished so far."
+    )
+    parse_candidates: int = Field(
+        default=2,
+        ge=0,
+        le=8,
+        description="Python: extra candidates tried when the first suggestion makes the file stop parsing.",
+    )
+    typeahead_entries: int = Field(
+        default=128, ge=0, description="Recent suggestions kept to answer at once while the user types into them."
+    )
+
+
 class CacheSettings(_Section):
     enabled: bool = Field(default=True, description="Cache results of deterministic requests.")
     max_entries: int = Field(default=512, ge=1, description="Most results kept (least recently used go first).")
@@ -149,6 +174,9 @@ class Settings(_Section):
     generation: GenerationSettings = Field(
         default_factory=GenerationSettings, description="Defaults for every generation request."
     )
+    completion: CompletionSettings = Field(
+        default_factory=CompletionSettings, description="Editor completions: context windows, stops, latency."
+    )
     cache: CacheSettings = Field(default_factory=CacheSettings, description="Result cache.")
     logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
 
@@ -167,4 +195,4 @@ class Settings(_Section):
 
 
 # Settings that take effect without a restart; the others apply at the next start.
-LIVE_SECTIONS = frozenset({"generation", "cache", "logging", "model", "backend"})
+LIVE_SECTIONS = frozenset({"generation", "completion", "cache", "logging", "model", "backend"})

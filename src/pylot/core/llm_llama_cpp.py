@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pylot.config.settings import ModelSettings
+from pylot.core.completion.templates import build_fim_tokens, detect_template
 from pylot.core.gate import FairGate
 from pylot.core.llm_interface import CancelToken, Capabilities, LLMInterface, Snippet
 from pylot.core.text_stream import StopMatcher, Utf8Assembler
@@ -61,16 +62,9 @@ class LlamaLLM(LLMInterface):
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"llama.cpp could not load {self.model_path.name}: {exc}") from exc
         self.load_seconds = time.monotonic() - started
-        vocab = self._llm._model.vocab
-        self._vocab = vocab
-        fim = (
-            llama_cpp.llama_vocab_fim_pre(vocab),
-            llama_cpp.llama_vocab_fim_suf(vocab),
-            llama_cpp.llama_vocab_fim_mid(vocab),
-        )
-        self._fim = fim if all(t >= 0 for t in fim) else None
-        self._fim_sep = llama_cpp.llama_vocab_fim_sep(vocab)
-        self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
+        self._vocab = self._llm._model.vocab
+        self._add_bos = bool(llama_cpp.llama_vocab_get_add_bos(self._vocab))
+        self.fim_template = detect_template(self.special_token)
         self._chat = self._chat_formatter()
         self._gate = FairGate()
         self._embedder: Any = None
@@ -82,7 +76,7 @@ class LlamaLLM(LLMInterface):
             self.settings.n_ctx,
             threads,
             self.settings.n_gpu_layers,
-            self._fim is not None,
+            self.fim_template.family if self.fim_template else "none",
             self.load_seconds,
         )
 
@@ -101,10 +95,10 @@ class LlamaLLM(LLMInterface):
         return Capabilities(
             model_id=self.model_id,
             n_ctx=self._llm.n_ctx(),
-            fim=self._fim is not None,
+            fim=self.fim_template is not None,
             chat=self._chat is not None,
             embeddings=True,
-            family=meta.get("general.architecture", "unknown"),
+            family=self.fim_template.family if self.fim_template else meta.get("general.architecture", "unknown"),
             extra={"name": meta.get("general.name", ""), "path": str(self.model_path)},
         )
 
@@ -117,27 +111,24 @@ class LlamaLLM(LLMInterface):
         """A raw prompt: special-token text is honoured, as llama-server does."""
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=self._add_bos, special=True))
 
+    def special_token(self, text: str) -> int | None:
+        """The id of a special token written as text, or None if the vocabulary has no such single token."""
+        ids = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        if len(ids) != 1:
+            return None
+        attrs = self._lc.llama_vocab_get_attr(self._vocab, ids[0])
+        special = self._lc.LLAMA_TOKEN_ATTR_CONTROL | self._lc.LLAMA_TOKEN_ATTR_USER_DEFINED
+        return int(ids[0]) if attrs & special else None
+
     def fim_tokens(self, prefix: str, suffix: str, extra: Sequence[Snippet] = ()) -> list[int]:
-        """Prefix-suffix-middle tokens with the model's own FIM tokens; user text never becomes special tokens."""
-        if self._fim is None:
+        """Prefix-suffix-middle tokens in the model family's own format."""
+        if self.fim_template is None:
             raise CapabilityError(
                 f"model {self.model_id} has no fill-in-the-middle tokens; use a FIM model such as qwen2.5-coder-0.5b",
                 param="suffix",
             )
-        pre, suf, mid = self._fim
-        tokens: list[int] = []
-        if self._add_bos:
-            tokens.append(self._llm.token_bos())
-        if extra and self._fim_sep >= 0:
-            for snippet in extra:
-                tokens.append(self._fim_sep)
-                tokens += self.tokenize(f"{snippet.filename}\n{snippet.text}")
-        tokens.append(pre)
-        tokens += self.tokenize(prefix)
-        tokens.append(suf)
-        tokens += self.tokenize(suffix)
-        tokens.append(mid)
-        return tokens
+        bos = self._llm.token_bos() if self._add_bos else None
+        return build_fim_tokens(self.fim_template, self.special_token, self.tokenize, prefix, suffix, extra, bos)
 
     # ---- generation ------------------------------------------------------------------------------
 
@@ -201,6 +192,8 @@ class LlamaLLM(LLMInterface):
             )
             try:
                 for token in generator:
+                    if produced == 0:
+                        started = time.monotonic()  # the time limit covers generation, not the prompt
                     if cancel is not None and cancel.cancelled:
                         finish = "cancelled"
                         break

@@ -12,6 +12,7 @@ from typing import Any
 from pylot.config.config_manager import ConfigManager
 from pylot.config.settings import Settings
 from pylot.core.cache import ModelCache
+from pylot.core.completion import CompletionPipeline
 from pylot.core.feedback import FeedbackStore
 from pylot.core.llm_interface import LLMInterface
 from pylot.errors import ModelError, ModelNotFoundError
@@ -39,6 +40,9 @@ class ServerState:
         self.cache: ModelCache[LLMResponse] = ModelCache(s.cache.max_entries, s.cache.ttl_s)
         self.stats = Stats()
         self.feedback = FeedbackStore(s.data_dir() / "feedback.db")
+        self.pipeline = CompletionPipeline(
+            lambda: self.engine, lambda: self.config.settings.completion, lambda: self.params()
+        )
         self.started = time.time()
         config.on_change(self._on_config_change)
 
@@ -66,6 +70,7 @@ class ServerState:
             owned, self._owns_engine = self._owns_engine, True
             self.load_error = None
             self.cache.clear()
+            self.pipeline.typeahead.clear()
         if old is not None and owned:
             old.close()
 

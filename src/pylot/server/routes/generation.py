@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from pylot.core.cache import cache_key
 from pylot.core.llm_interface import CancelToken, Snippet
 from pylot.errors import RequestError
 from pylot.server.deps import StateDep
+from pylot.server.routes.editor import editor_completion, editor_session, pipeline_infill, stop_type
+from pylot.server.sse import sse, sse_response
 from pylot.server.state import ServerState
 from pylot.server.streaming import first_and_rest, stream_in_thread
 from pylot.types import (
@@ -106,14 +107,6 @@ async def collect_job(state: ServerState, job: Job) -> tuple[LLMResponse, bool, 
     return response, job.cached, (time.monotonic() - started) * 1000
 
 
-def sse(data: Any) -> str:
-    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-async def sse_response(events: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-
-
 def _usage(r: LLMResponse) -> dict[str, int]:
     return {
         "prompt_tokens": r.prompt_tokens,
@@ -126,14 +119,17 @@ def _usage(r: LLMResponse) -> dict[str, int]:
 
 
 @router.post("/v1/completions")
-async def completions(body: CompletionRequest, state: StateDep) -> Any:
-    """OpenAI completions; with `suffix` the model fills in the middle."""
+async def completions(body: CompletionRequest, request: Request, state: StateDep) -> Any:
+    """OpenAI completions. With `suffix` this is an editor completion: fill-in-the-middle through the
+    pipeline (context window, line or block, post-processing, type-ahead) unless `raw` is true."""
     state.check_model(body.model)
     prompt = body.prompt
     if isinstance(prompt, list):
         if len(prompt) != 1:
             raise RequestError("only one prompt per request is supported", param="prompt")
         prompt = prompt[0]
+    if body.suffix is not None and not body.raw:
+        return await editor_completion(state, body, prompt, editor_session(request, getattr(body, "user", None)))
     params = state.params(
         max_tokens=body.max_tokens,
         temperature=body.temperature,
@@ -273,8 +269,11 @@ async def chat_completions(body: ChatCompletionRequest, state: StateDep) -> Any:
 
 
 @router.post("/infill")
-async def infill(body: InfillRequest, state: StateDep) -> Any:
-    """llama-server's /infill, so editor plugins written for llama-server work unchanged."""
+async def infill(body: InfillRequest, request: Request, state: StateDep) -> Any:
+    """llama-server's /infill, so editor plugins written for llama-server work unchanged.
+
+    Answers go through the editor pipeline (better suggestions, type-ahead); `raw: true` gives
+    llama-server's behaviour of returning whatever the model generated."""
     params = state.params(
         max_tokens=body.n_predict if body.n_predict and body.n_predict > 0 else None,
         temperature=body.temperature,
@@ -289,6 +288,8 @@ async def infill(body: InfillRequest, state: StateDep) -> Any:
     # llama-server places `prompt` right after the prefix (the text typed on the cursor's line).
     prefix, suffix = body.input_prefix + body.prompt, body.input_suffix
     extra = [Snippet(e.filename, e.text) for e in body.input_extra]
+    if not body.raw:
+        return await pipeline_infill(state, body, prefix, suffix, extra, editor_session(request, None))
     job = make_job(
         state,
         "infill",
@@ -320,7 +321,7 @@ async def infill(body: InfillRequest, state: StateDep) -> Any:
                         {
                             "content": "",
                             "stop": True,
-                            "stop_type": _stop_type(chunk.finish_reason),
+                            "stop_type": stop_type(chunk.finish_reason),
                             "tokens_predicted": chunk.completion_tokens,
                             "tokens_evaluated": chunk.prompt_tokens,
                             "timings": timings(chunk.prompt_tokens, chunk.completion_tokens),
@@ -336,13 +337,9 @@ async def infill(body: InfillRequest, state: StateDep) -> Any:
         {
             "content": result.text,
             "stop": True,
-            "stop_type": _stop_type(result.finish_reason),
+            "stop_type": stop_type(result.finish_reason),
             "tokens_predicted": result.tokens_used,
             "tokens_evaluated": result.prompt_tokens,
             "timings": timings(result.prompt_tokens, result.tokens_used),
         }
     )
-
-
-def _stop_type(finish: str) -> str:
-    return {"stop": "eos", "length": "limit", "time_limit": "limit", "cancelled": "none"}.get(finish, "none")

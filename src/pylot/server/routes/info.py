@@ -58,6 +58,7 @@ async def status(state: StateDep) -> dict[str, Any]:
         queue = int(getattr(state.engine, "queue_depth", 0))
     state.stats.m_queue.set(queue)
     cache = state.cache.stats()
+    typeahead = state.pipeline.typeahead
     fb = state.feedback.stats()
     return {
         "model": model,
@@ -75,9 +76,10 @@ async def status(state: StateDep) -> dict[str, Any]:
         "cache": {
             "enabled": state.config.settings.cache.enabled,
             "entries": cache.entries,
-            "hits": cache.hits,
-            "misses": cache.misses,
-            "hit_rate": round(cache.hit_rate, 4),
+            "hits": cache.hits + typeahead.hits,
+            "misses": cache.misses + typeahead.misses,
+            "hit_rate": round(_rate(cache.hits + typeahead.hits, cache.misses + typeahead.misses), 4),
+            "typeahead_hits": typeahead.hits,
         },
         "feedback": {
             "views": fb.views,
@@ -95,6 +97,10 @@ async def status(state: StateDep) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _rate(hits: int, misses: int) -> float:
+    return hits / (hits + misses) if hits + misses else 0.0
 
 
 @router.post("/v1/embeddings")

@@ -1,0 +1,230 @@
+"""CompletionPipeline: from an editor's cursor to the suggestion it shows.
+
+Type-ahead first (the user is typing into the last suggestion), then a stable context window, a
+line-or-block decision, generation that stops as soon as the suggestion is complete, post-processing,
+and for Python a parse check with a few extra candidates. A newer request from the same editor
+session cancels the one in flight.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from pylot.config.settings import CompletionSettings
+from pylot.core.completion.context import CursorContext, Mode, build_context
+from pylot.core.completion.postprocess import finalize, should_stop
+from pylot.core.completion.typeahead import TypeaheadCache
+from pylot.core.llm_interface import CancelToken, LLMInterface, Snippet
+from pylot.errors import CancelledError
+from pylot.types import Chunk, FinishReason, GenerationParams, new_id
+
+log = logging.getLogger(__name__)
+
+PYTHON_NAMES = (".py", ".pyi")
+
+
+@dataclass
+class CodeCompletionRequest:
+    prefix: str
+    suffix: str = ""
+    extra: Sequence[Snippet] = ()
+    session: str | None = None
+    language: str | None = None
+    filename: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    time_limit_s: float | None = None
+    mode: Mode | None = None
+
+    @property
+    def is_python(self) -> bool:
+        if self.language:
+            return self.language.lower() == "python"
+        return bool(self.filename and self.filename.endswith(PYTHON_NAMES))
+
+
+@dataclass
+class CodeCompletion:
+    id: str
+    text: str
+    mode: Mode
+    finish_reason: FinishReason
+    source: Literal["model", "typeahead"]
+    fim: bool
+    fallback: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    candidates: int = 1
+    raw: str = field(default="", repr=False)
+
+
+class CompletionPipeline:
+    """Editor completions over any LLMInterface."""
+
+    def __init__(
+        self,
+        engine: Callable[[], LLMInterface],
+        settings: Callable[[], CompletionSettings],
+        base_params: Callable[[], GenerationParams],
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._base_params = base_params
+        self.typeahead = TypeaheadCache(settings().typeahead_entries)
+        self._inflight: dict[str, CancelToken] = {}
+        self._lock = threading.Lock()
+        self.cancelled_by_newer = 0
+
+    def complete(self, req: CodeCompletionRequest, cancel: CancelToken | None = None) -> CodeCompletion:
+        started = time.monotonic()
+        s = self._settings()
+        ctx = build_context(
+            req.prefix,
+            req.suffix,
+            prefix_lines=s.prefix_lines,
+            prefix_chars=s.prefix_chars,
+            suffix_lines=s.suffix_lines,
+            suffix_chars=s.suffix_chars,
+            multiline=s.multiline,
+        )
+        if req.mode:
+            ctx = replace(ctx, mode=req.mode)
+        engine = self._engine()
+        fim = engine.capabilities().fim
+        hit = self.typeahead.lookup(ctx.prefix, ctx.suffix) if s.typeahead_entries else None
+        if hit is not None:
+            return CodeCompletion(
+                hit.completion_id,
+                hit.text,
+                ctx.mode,
+                "stop",
+                "typeahead",
+                fim,
+                latency_ms=(time.monotonic() - started) * 1000,
+            )
+        cancel = cancel or CancelToken()
+        self._supersede(req.session, cancel)
+        try:
+            params = self._params(req, ctx, s)
+            raw, finish, usage = self._generate(engine, ctx, req, params, fim, cancel, s.block_max_lines)
+            text = finalize(raw, ctx, finish, s.block_max_lines)
+            candidates = 1
+            if req.is_python and s.parse_candidates and text and not _parses_with(req, text) and _parses_with(req, ""):
+                for seed in range(1, s.parse_candidates + 1):
+                    candidates += 1
+                    alt_params = replace(params, temperature=max(params.temperature, 0.6), seed=seed)
+                    alt_raw, alt_finish, _ = self._generate(
+                        engine, ctx, req, alt_params, fim, cancel, s.block_max_lines
+                    )
+                    alt = finalize(alt_raw, ctx, alt_finish, s.block_max_lines)
+                    if alt and _parses_with(req, alt):
+                        text, raw, finish = alt, alt_raw, alt_finish
+                        break
+        finally:
+            self._release(req.session, cancel)
+        cid = new_id("cmpl")
+        if s.typeahead_entries and text:
+            self.typeahead.remember(ctx.prefix, ctx.suffix, text, cid)
+        result = CodeCompletion(
+            cid,
+            text,
+            ctx.mode,
+            finish,
+            "model",
+            fim,
+            None if fim else "prefix-only",
+            usage[0],
+            usage[1],
+            (time.monotonic() - started) * 1000,
+            candidates,
+            raw,
+        )
+        log.info(
+            "completion %s: mode=%s, %d chars, %d tokens, %.0f ms, %d candidate(s)",
+            cid,
+            ctx.mode,
+            len(text),
+            usage[1],
+            result.latency_ms,
+            candidates,
+        )
+        return result
+
+    def _params(self, req: CodeCompletionRequest, ctx: CursorContext, s: CompletionSettings) -> GenerationParams:
+        base = self._base_params()
+        default_max = s.line_max_tokens if ctx.mode == "line" else s.block_max_tokens
+        return replace(
+            base,
+            max_tokens=req.max_tokens or default_max,
+            temperature=base.temperature if req.temperature is None else req.temperature,
+            time_limit_s=req.time_limit_s or s.time_limit_s,
+            stop=[],
+            seed=base.seed,
+        )
+
+    def _generate(
+        self,
+        engine: LLMInterface,
+        ctx: CursorContext,
+        req: CodeCompletionRequest,
+        params: GenerationParams,
+        fim: bool,
+        cancel: CancelToken,
+        max_lines: int,
+    ) -> tuple[str, FinishReason, tuple[int, int]]:
+        """Stream until the suggestion is complete; closing the stream ends the generation at once."""
+        stream: Iterator[Chunk]
+        if fim:
+            stream = engine.stream_infill(ctx.prefix, ctx.suffix, params, req.extra, cancel)
+        else:
+            stream = engine.stream(ctx.prefix, params, cancel)
+        text = ""
+        finish: FinishReason = "stop"
+        usage = (0, 0)
+        try:
+            for chunk in stream:
+                text += chunk.text
+                usage = (chunk.prompt_tokens, chunk.completion_tokens)
+                if chunk.finish_reason:
+                    finish = chunk.finish_reason
+                    break
+                if should_stop(text, ctx, max_lines):
+                    break
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        if finish == "cancelled" or cancel.cancelled:
+            raise CancelledError(cancel.reason or "cancelled")
+        return text, finish, usage
+
+    def _supersede(self, session: str | None, token: CancelToken) -> None:
+        if not session:
+            return
+        with self._lock:
+            previous = self._inflight.get(session)
+            self._inflight[session] = token
+        if previous is not None and not previous.cancelled:
+            previous.cancel("superseded by a newer request from the same editor")
+            self.cancelled_by_newer += 1
+
+    def _release(self, session: str | None, token: CancelToken) -> None:
+        if session:
+            with self._lock:
+                if self._inflight.get(session) is token:
+                    del self._inflight[session]
+
+
+def _parses_with(req: CodeCompletionRequest, middle: str) -> bool:
+    try:
+        ast.parse(req.prefix + middle + req.suffix)
+    except (SyntaxError, ValueError):
+        return False
+    return True

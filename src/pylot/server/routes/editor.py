@@ -1,0 +1,137 @@
+"""Editor completions through the pipeline: /v1/completions with a suffix, and /infill."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from pylot.core.completion import CodeCompletion, CodeCompletionRequest
+from pylot.core.llm_interface import CancelToken, Snippet
+from pylot.errors import CancelledError
+from pylot.server.sse import sse, sse_response
+from pylot.server.state import ServerState
+from pylot.types import CompletionRequest, InfillRequest, new_id, now
+
+
+def editor_session(request: Request, user: str | None) -> str | None:
+    """Requests from one editor share a session: a newer one cancels the older one still running."""
+    return request.headers.get("x-pylot-session") or user
+
+
+async def run_pipeline(state: ServerState, req: CodeCompletionRequest) -> CodeCompletion | None:
+    """The editor pipeline in a worker thread; None when a newer request from the same editor took over."""
+    token = CancelToken()
+    try:
+        result = await asyncio.to_thread(state.pipeline.complete, req, token)
+    except CancelledError:
+        state.stats.record("completions", 0.0, 0, 0, "cancelled")
+        return None
+    finally:
+        token.cancel("request finished")
+    state.stats.record(
+        "completions",
+        result.latency_ms / 1000,
+        result.prompt_tokens,
+        result.completion_tokens,
+        "cached" if result.source == "typeahead" else "ok",
+    )
+    return result
+
+
+async def editor_completion(state: ServerState, body: CompletionRequest, prompt: str, session: str | None) -> Any:
+    req = CodeCompletionRequest(
+        prefix=prompt,
+        suffix=body.suffix or "",
+        extra=[Snippet(e.filename, e.text) for e in body.extra],
+        session=session,
+        language=body.language,
+        filename=body.filename,
+        max_tokens=body.max_tokens,
+        temperature=body.temperature,
+        mode=body.mode,
+    )
+    result = await run_pipeline(state, req)
+    model_id = state.engine.capabilities().model_id
+    text = result.text if result else ""
+    finish = result.finish_reason if result else "cancelled"
+    meta: dict[str, Any] = (
+        {"cancelled": True}
+        if result is None
+        else {
+            "cached": result.source == "typeahead",
+            "source": result.source,
+            "mode": result.mode,
+            "fim": result.fim,
+            "fallback": result.fallback,
+            "latency_ms": round(result.latency_ms, 1),
+            "candidates": result.candidates,
+        }
+    )
+    usage = {
+        "prompt_tokens": result.prompt_tokens if result else 0,
+        "completion_tokens": result.completion_tokens if result else 0,
+    }
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    cid = result.id if result else new_id("cmpl")
+    body_out = {
+        "id": cid,
+        "object": "text_completion",
+        "created": now(),
+        "model": model_id,
+        "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": finish}],
+        "usage": usage,
+        "pylot": meta,
+    }
+    if not body.stream:
+        return body_out
+
+    async def events() -> AsyncIterator[str]:
+        yield sse(body_out)
+        yield "data: [DONE]\n\n"
+
+    return await sse_response(events())
+
+
+async def pipeline_infill(
+    state: ServerState, body: InfillRequest, prefix: str, suffix: str, extra: list[Snippet], session: str | None
+) -> Any:
+    req = CodeCompletionRequest(
+        prefix=prefix,
+        suffix=suffix,
+        extra=extra,
+        session=session,
+        max_tokens=body.n_predict if body.n_predict and body.n_predict > 0 else None,
+        temperature=body.temperature,
+        time_limit_s=body.t_max_predict_ms / 1000 if body.t_max_predict_ms else None,
+    )
+    result = await run_pipeline(state, req)
+    text = result.text if result else ""
+    finish = result.finish_reason if result else "cancelled"
+    ms = result.latency_ms if result else 0.0
+    predicted = result.completion_tokens if result else 0
+    final = {
+        "content": text,
+        "stop": True,
+        "stop_type": stop_type(finish),
+        "tokens_predicted": predicted,
+        "tokens_evaluated": result.prompt_tokens if result else 0,
+        "timings": {"predicted_n": predicted, "predicted_ms": round(ms, 1)},
+    }
+    if not body.stream:
+        return JSONResponse(final)
+
+    async def events() -> AsyncIterator[str]:
+        if text:
+            yield sse({"content": text, "stop": False})
+        yield sse({**final, "content": ""})
+
+    return await sse_response(events())
+
+
+def stop_type(finish: str) -> str:
+    """llama-server's name for why a generation ended."""
+    return {"stop": "eos", "length": "limit", "time_limit": "limit", "cancelled": "none"}.get(finish, "none")

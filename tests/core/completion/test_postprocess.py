@@ -1,0 +1,69 @@
+from pylot.core.completion.context import build_context
+from pylot.core.completion.postprocess import finalize, should_stop
+
+
+def ctx(prefix: str, suffix: str, mode: str | None = None):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    c = build_context(prefix, suffix, prefix_lines=100, prefix_chars=10_000, suffix_lines=8, suffix_chars=1000)
+    return replace(c, mode=mode) if mode else c
+
+
+def test_line_mode_stops_at_the_end_of_the_line() -> None:
+    c = ctx("x = ", "\n")
+    assert not should_stop("foo(", c, 10)
+    assert should_stop("foo(1)\nbar", c, 10)
+    assert finalize("foo(1)\nbar = 2", c, "stop", 10) == "foo(1)"
+
+
+def test_a_line_inserted_before_existing_text_ends_with_a_newline() -> None:
+    c = ctx("def f():\n    x = 1\n", "    return x\n")
+    assert finalize("    y = 2\n    return x", c, "stop", 10) == "    y = 2\n"
+
+
+def test_text_already_after_the_cursor_is_not_repeated() -> None:
+    assert finalize("x, y)", ctx("print(", ")\n"), "stop", 10) == "x, y"
+    assert finalize("len(x))", ctx("print(", ")\n"), "stop", 10) == "len(x)"
+    assert finalize('hello"', ctx('s = "', '"\n'), "stop", 10) == "hello"
+
+
+def test_a_closer_the_suffix_provides_cuts_the_suggestion() -> None:
+    assert finalize("a, b) + 1", ctx("foo(", ")\n"), "stop", 10) == "a, b"
+
+
+def test_empty_and_trivial_suggestions_are_dropped() -> None:
+    assert finalize("   \n", ctx("x = ", "\n"), "stop", 10) == ""
+    assert finalize(")", ctx("print(x", ")\n"), "stop", 10) == ""
+
+
+def test_special_tokens_are_never_returned() -> None:
+    assert finalize("a + b<|endoftext|>junk", ctx("return ", "\n"), "stop", 10) == "a + b"
+    assert finalize("a<|fim_middle|>b", ctx("return ", "\n"), "stop", 10) == "a"
+
+
+def test_block_mode_stops_at_the_dedent_that_ends_the_block() -> None:
+    c = ctx("def f(x):\n    ", "\n\nprint(f(1))\n")
+    assert c.mode == "block"
+    raw = "y = x * 2\n    return y\n\ndef g():\n    pass\n"
+    assert should_stop(raw, c, 10)
+    assert should_stop("y = x * 2\n    return y\n\nd", c, 10)  # the dedent is seen at its first character
+    assert not should_stop("y = x * 2\n    return y\n\n", c, 10)
+    assert finalize(raw, c, "stop", 10) == "y = x * 2\n    return y"
+
+
+def test_block_mode_stops_where_the_suffix_continues() -> None:
+    c = ctx("    if x < y:\n        ", "\n    return False\n")
+    assert finalize("return True\n    return False\n", c, "stop", 10) == "return True"
+
+
+def test_a_time_limit_keeps_only_the_finished_lines() -> None:
+    c = ctx("def f(x):\n    ", "\n")
+    assert finalize("y = 1\n    z = y +", c, "time_limit", 10) == "y = 1"
+    assert finalize("foo(1, ", ctx("x = ", "\n"), "time_limit", 10) == ""
+    assert finalize("y = ", c, "time_limit", 10) == ""
+
+
+def test_block_length_is_capped() -> None:
+    c = ctx("def f():\n    ", "\n")
+    raw = "".join(f"    a{i} = {i}\n" for i in range(30)).lstrip()
+    assert finalize(raw, c, "length", 5).count("\n") == 4
