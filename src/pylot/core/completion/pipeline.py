@@ -116,7 +116,7 @@ class CompletionPipeline:
             raw, finish, usage = self._generate(engine, ctx, req, params, fim, cancel, s.block_max_lines)
             text = finalize(raw, ctx, finish, s.block_max_lines)
             candidates = 1
-            if req.is_python and s.parse_candidates and text and not _parses_with(req, text) and _parses_with(req, ""):
+            if req.is_python and s.parse_candidates and text and _breaks_file(req, text):
                 for seed in range(1, s.parse_candidates + 1):
                     candidates += 1
                     alt_params = replace(params, temperature=max(params.temperature, 0.6), seed=seed)
@@ -220,6 +220,15 @@ class CompletionPipeline:
             with self._lock:
                 if self._inflight.get(session) is token:
                     del self._inflight[session]
+
+
+def _breaks_file(req: CodeCompletionRequest, text: str) -> bool:
+    """True when the file parses with a neutral statement in the suggestion's place but not with the suggestion:
+    then the suggestion is what breaks it (a file broken elsewhere is not worth more candidates)."""
+    if _parses_with(req, text):
+        return False
+    indent = text[: len(text) - len(text.lstrip(" \t"))] if not req.prefix.endswith((" ", "\t")) else ""
+    return _parses_with(req, indent + "pass") or _parses_with(req, "")
 
 
 def _parses_with(req: CodeCompletionRequest, middle: str) -> bool:

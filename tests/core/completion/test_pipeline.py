@@ -1,0 +1,120 @@
+"""The completion pipeline on the real Qwen2.5-Coder-0.5B (FIM) and SmolLM2 (no FIM) models."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from pylot.config.settings import CompletionSettings
+from pylot.core.completion import CodeCompletionRequest, CompletionPipeline
+from pylot.errors import CancelledError
+from pylot.types import GenerationParams
+
+
+def pipeline(engine: object, **settings: object) -> CompletionPipeline:
+    s = CompletionSettings(time_limit_s=120, **settings)  # type: ignore[arg-type]
+    return CompletionPipeline(lambda: engine, lambda: s, lambda: GenerationParams(temperature=0.0))  # type: ignore[arg-type,return-value]
+
+
+def test_a_body_is_suggested_for_an_empty_function(qwen) -> None:
+    r = pipeline(qwen).complete(CodeCompletionRequest("def add(a, b):\n    ", "\n\nprint(add(1, 2))\n"))
+    assert r.mode == "block" and r.fim
+    assert "return a + b" in r.text
+    assert "print(" not in r.text  # stopped at the dedent
+
+
+def test_a_line_is_finished_without_repeating_the_suffix(qwen) -> None:
+    r = pipeline(qwen).complete(CodeCompletionRequest("import os\nprint(os.path.join(", "))\n"))
+    assert r.mode == "line"
+    assert r.text and "\n" not in r.text
+    assert not r.text.endswith("))")
+
+
+def test_a_model_without_fim_falls_back_to_the_prefix_and_says_so(smollm) -> None:
+    r = pipeline(smollm).complete(CodeCompletionRequest("def greet(name):\n    return ", "\n"))
+    assert r.fim is False and r.fallback == "prefix-only"
+
+
+def test_a_newer_request_from_the_same_session_cancels_the_one_in_flight(qwen) -> None:
+    p = pipeline(qwen, block_max_tokens=400, block_max_lines=200)
+    errors: list[Exception] = []
+    long_request = CodeCompletionRequest(
+        "def long_function():\n    ", "\n", session="editor-1", max_tokens=400, mode="block"
+    )
+
+    def first() -> None:
+        try:
+            p.complete(long_request)
+        except CancelledError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=first)
+    t.start()
+    while qwen.queue_depth == 0 and t.is_alive():
+        pass
+    second = p.complete(CodeCompletionRequest("x = ", "\n", session="editor-1"))
+    t.join(120)
+    assert errors and "superseded" in str(errors[0])
+    assert p.cancelled_by_newer == 1
+    assert second.text
+
+
+def test_python_candidates_are_checked_by_parsing(qwen) -> None:
+    # Greedy output here would break the file; an alternative candidate that parses is preferred.
+    p = pipeline(qwen, parse_candidates=2)
+    req = CodeCompletionRequest(
+        "def f(xs):\n    total = 0\n    for x in xs:\n", "\n    return total\n", language="python"
+    )
+    r = p.complete(req)
+    import ast
+
+    ast.parse(req.prefix + r.text + req.suffix)
+    assert r.candidates >= 1
+
+
+def test_a_cancelled_request_raises(qwen) -> None:
+    from pylot.core.llm_interface import CancelToken
+
+    token = CancelToken()
+    token.cancel("test")
+    with pytest.raises(CancelledError):
+        pipeline(qwen).complete(CodeCompletionRequest("x = ", "\n"), token)
+
+
+class ScriptedEngine:
+    """A double that answers by seed: greedy (no seed) gives a line that breaks the file."""
+
+    def __init__(self, answers: dict[int | None, str]) -> None:
+        self.answers = answers
+        self.calls: list[int | None] = []
+
+    def capabilities(self):  # type: ignore[no-untyped-def]
+        from pylot.core.llm_interface import Capabilities
+
+        return Capabilities(model_id="scripted", n_ctx=4096, fim=True)
+
+    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None):  # type: ignore[no-untyped-def]
+        from pylot.types import Chunk
+
+        self.calls.append(params.seed)
+        yield Chunk(self.answers[params.seed] + "\n", "stop", 10, 5)
+
+
+def test_a_candidate_that_breaks_the_file_is_replaced_by_one_that_parses() -> None:
+    engine = ScriptedEngine({None: "        total += x)", 1: "        total + = x", 2: "        total += x"})
+    p = pipeline(engine, parse_candidates=2)
+    r = p.complete(
+        CodeCompletionRequest(
+            "def f(xs):\n    total = 0\n    for x in xs:\n", "\n    return total\n", language="python", mode="line"
+        )
+    )
+    assert r.text == "        total += x"
+    assert engine.calls == [None, 1, 2] and r.candidates == 3
+
+
+def test_without_python_no_extra_candidates_are_tried() -> None:
+    engine = ScriptedEngine({None: "        total += x)"})
+    p = pipeline(engine, parse_candidates=2)
+    r = p.complete(CodeCompletionRequest("for x in xs:\n", "\n", language="go", mode="line"))
+    assert engine.calls == [None] and r.candidates == 1
