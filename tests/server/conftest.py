@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 from pylot.config.config_manager import ConfigManager
 from pylot.server import create_app
 
-
 # Tests check behaviour, not speed: a loaded CI machine must not hit the editor's generation time limit.
 NO_TIME_LIMIT = "completion:\n  time_limit_s: 120\n"
 

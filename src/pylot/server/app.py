@@ -20,7 +20,7 @@ from pylot.errors import ModelError
 from pylot.server import errors
 from pylot.server.middleware import ApiKeyMiddleware, BodyLimitMiddleware, secret_values
 from pylot.server.routes import config as config_routes
-from pylot.server.routes import generation, info, ws
+from pylot.server.routes import generation, info, models, ws
 from pylot.server.state import EngineFactory, ServerState
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def create_app(
     )
     app.state.pylot = state
     errors.install(app)
-    for router in (info.router, generation.router, config_routes.router, ws.router):
+    for router in (info.router, generation.router, config_routes.router, ws.router, models.router):
         app.include_router(router)
     origins = config.settings.server.cors_origins
     if origins:
