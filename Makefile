@@ -8,7 +8,7 @@ PYLOT  := $(VENV)/bin/pylot
 MODEL  ?= qwen2.5-coder-0.5b
 PYTEST_ARGS ?=
 
-.PHONY: run test setup model models-test llama-server web vscode-e2e lint requirements bench clean
+.PHONY: run test setup model models-test llama-server vscode-unit vscode-e2e lint requirements bench clean
 
 setup:
 	$(PYTHON) scripts/bootstrap.py
@@ -27,7 +27,14 @@ llama-server: setup
 run: model
 	$(PYLOT) serve
 
-test: models-test llama-server
+# The extension's unit tests, then what the real-VS Code tests need (Node 24, code-server, Chromium, the .vsix).
+vscode-unit:
+	cd vscode-extension && npm ci --no-audit --no-fund --cache $(HOME)/.cache/pylot/npm && npm test
+
+vscode-e2e: setup
+	bash scripts/e2e_vscode_setup.sh
+
+test: models-test llama-server vscode-unit vscode-e2e
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -56,7 +56,8 @@ def start_server(
     if api_key:
         cmd += ["--api-key", api_key]
     env = {**os.environ, "PYLOT_DATA_DIR": str(tmp / "data")}
-    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -226,9 +226,10 @@ def doctor() -> None:
 
 
 def _mount_subcommands() -> None:
-    from pylot.cli import models_cmd
+    from pylot.cli import models_cmd, vscode_cmd
 
     app.add_typer(models_cmd.app, name="models")
+    app.add_typer(vscode_cmd.app, name="vscode")
 
 
 _mount_subcommands()

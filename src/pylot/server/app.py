@@ -14,11 +14,12 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from pylot import __version__
+from pylot.bridge.vscode import create_editor_router
 from pylot.config.config_manager import ConfigManager
 from pylot.core.llm_interface import LLMInterface
 from pylot.errors import ModelError
 from pylot.server import errors
-from pylot.server.middleware import ApiKeyMiddleware, BodyLimitMiddleware, secret_values
+from pylot.server.middleware import ApiKeyMiddleware, BodyLimitMiddleware, key_matches, secret_values
 from pylot.server.routes import config as config_routes
 from pylot.server.routes import generation, info, models, ws
 from pylot.server.state import EngineFactory, ServerState
@@ -67,12 +68,18 @@ def create_app(
     errors.install(app)
     for router in (info.router, generation.router, config_routes.router, ws.router, models.router):
         app.include_router(router)
+    app.include_router(create_editor_router(state.editors, lambda key: _key_ok(config, key)))
     origins = config.settings.server.cors_origins
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(BodyLimitMiddleware, limit=lambda: config.settings.server.max_request_bytes)
     app.add_middleware(ApiKeyMiddleware, keys=lambda: secret_values(config.settings.server.api_keys))
     return app
+
+
+def _key_ok(config: ConfigManager, key: str | None) -> bool:
+    keys = secret_values(config.settings.server.api_keys)
+    return not keys or key_matches(key, keys)
 
 
 class LlamaServer:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from pylot.bridge.vscode import EditorHub
 from pylot.config.config_manager import ConfigManager
 from pylot.config.settings import Settings
 from pylot.core.cache import ModelCache
@@ -43,6 +44,7 @@ class ServerState:
         self.pipeline = CompletionPipeline(
             lambda: self.engine, lambda: self.config.settings.completion, lambda: self.params()
         )
+        self.editors = EditorHub()  # running editors connected through the editor link
         self.started = time.time()
         config.on_change(self._on_config_change)
 

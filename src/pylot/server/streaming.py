@@ -6,6 +6,8 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 
+from starlette.requests import Request
+
 from pylot.core.llm_interface import CancelToken
 from pylot.types import Chunk
 
@@ -52,6 +54,19 @@ async def stream_in_thread(factory: Callable[[], Iterator[Chunk]], cancel: Cance
             yield item
     finally:
         cancel.cancel("client went away")
+
+
+async def cancel_on_disconnect(request: Request, token: CancelToken, interval_s: float = 0.05) -> None:
+    """Cancel the generation behind a plain (non-streamed) request when its client goes away.
+
+    Editors abort the request of every keystroke they type past; without this the abandoned
+    generation would hold the model while the next keystroke waits.
+    """
+    while not token.cancelled:
+        if await request.is_disconnected():
+            token.cancel("client went away")
+            return
+        await asyncio.sleep(interval_s)
 
 
 async def first_and_rest(stream: AsyncIterator[Chunk]) -> tuple[Chunk | None, AsyncIterator[Chunk]]:

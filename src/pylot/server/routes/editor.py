@@ -14,6 +14,7 @@ from pylot.core.llm_interface import CancelToken, Snippet
 from pylot.errors import CancelledError
 from pylot.server.sse import sse, sse_response
 from pylot.server.state import ServerState
+from pylot.server.streaming import cancel_on_disconnect
 from pylot.types import CompletionRequest, InfillRequest, new_id, now
 
 
@@ -22,9 +23,11 @@ def editor_session(request: Request, user: str | None) -> str | None:
     return request.headers.get("x-pylot-session") or user
 
 
-async def run_pipeline(state: ServerState, req: CodeCompletionRequest) -> CodeCompletion | None:
-    """The editor pipeline in a worker thread; None when a newer request from the same editor took over."""
+async def run_pipeline(state: ServerState, req: CodeCompletionRequest, request: Request) -> CodeCompletion | None:
+    """The editor pipeline in a worker thread; None when a newer request from the same editor took over
+    or the client went away."""
     token = CancelToken()
+    watcher = asyncio.create_task(cancel_on_disconnect(request, token))
     try:
         result = await asyncio.to_thread(state.pipeline.complete, req, token)
     except CancelledError:
@@ -32,6 +35,7 @@ async def run_pipeline(state: ServerState, req: CodeCompletionRequest) -> CodeCo
         return None
     finally:
         token.cancel("request finished")
+        watcher.cancel()
     state.stats.record(
         "completions",
         result.latency_ms / 1000,
@@ -42,7 +46,8 @@ async def run_pipeline(state: ServerState, req: CodeCompletionRequest) -> CodeCo
     return result
 
 
-async def editor_completion(state: ServerState, body: CompletionRequest, prompt: str, session: str | None) -> Any:
+async def editor_completion(state: ServerState, body: CompletionRequest, prompt: str, request: Request) -> Any:
+    session = editor_session(request, getattr(body, "user", None))
     req = CodeCompletionRequest(
         prefix=prompt,
         suffix=body.suffix or "",
@@ -54,7 +59,7 @@ async def editor_completion(state: ServerState, body: CompletionRequest, prompt:
         temperature=body.temperature,
         mode=body.mode,
     )
-    result = await run_pipeline(state, req)
+    result = await run_pipeline(state, req, request)
     model_id = state.engine.capabilities().model_id
     text = result.text if result else ""
     finish = result.finish_reason if result else "cancelled"
@@ -97,8 +102,9 @@ async def editor_completion(state: ServerState, body: CompletionRequest, prompt:
 
 
 async def pipeline_infill(
-    state: ServerState, body: InfillRequest, prefix: str, suffix: str, extra: list[Snippet], session: str | None
+    state: ServerState, body: InfillRequest, prefix: str, suffix: str, extra: list[Snippet], request: Request
 ) -> Any:
+    session = editor_session(request, None)
     req = CodeCompletionRequest(
         prefix=prefix,
         suffix=suffix,
@@ -108,7 +114,7 @@ async def pipeline_infill(
         temperature=body.temperature,
         time_limit_s=body.t_max_predict_ms / 1000 if body.t_max_predict_ms else None,
     )
-    result = await run_pipeline(state, req)
+    result = await run_pipeline(state, req, request)
     text = result.text if result else ""
     finish = result.finish_reason if result else "cancelled"
     ms = result.latency_ms if result else 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,10 +16,10 @@ from pylot.core.cache import cache_key
 from pylot.core.llm_interface import CancelToken, Snippet
 from pylot.errors import RequestError
 from pylot.server.deps import StateDep
-from pylot.server.routes.editor import editor_completion, editor_session, pipeline_infill, stop_type
+from pylot.server.routes.editor import editor_completion, pipeline_infill, stop_type
 from pylot.server.sse import sse, sse_response
 from pylot.server.state import ServerState
-from pylot.server.streaming import first_and_rest, stream_in_thread
+from pylot.server.streaming import cancel_on_disconnect, first_and_rest, stream_in_thread
 from pylot.types import (
     ChatCompletionRequest,
     Chunk,
@@ -96,13 +97,19 @@ async def stream_job(state: ServerState, job: Job, cancel: CancelToken | None = 
             state.cache.put(job.key, LLMResponse("".join(parts), produced, last.finish_reason, prompt_n))
 
 
-async def collect_job(state: ServerState, job: Job) -> tuple[LLMResponse, bool, float]:
+async def collect_job(state: ServerState, job: Job, request: Request) -> tuple[LLMResponse, bool, float]:
+    """Run a job to the end for a plain JSON answer, cancelling it if the client goes away."""
     started = time.monotonic()
+    token = CancelToken()
+    watcher = asyncio.create_task(cancel_on_disconnect(request, token))
     parts: list[str] = []
     last = Chunk("", "stop")
-    async for chunk in stream_job(state, job):
-        parts.append(chunk.text)
-        last = chunk
+    try:
+        async for chunk in stream_job(state, job, token):
+            parts.append(chunk.text)
+            last = chunk
+    finally:
+        watcher.cancel()
     response = LLMResponse("".join(parts), last.completion_tokens, last.finish_reason or "stop", last.prompt_tokens)
     return response, job.cached, (time.monotonic() - started) * 1000
 
@@ -129,7 +136,7 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
             raise RequestError("only one prompt per request is supported", param="prompt")
         prompt = prompt[0]
     if body.suffix is not None and not body.raw:
-        return await editor_completion(state, body, prompt, editor_session(request, getattr(body, "user", None)))
+        return await editor_completion(state, body, prompt, request)
     params = state.params(
         max_tokens=body.max_tokens,
         temperature=body.temperature,
@@ -186,7 +193,7 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
 
         return await sse_response(events())
 
-    result, cached, latency = await collect_job(state, job)
+    result, cached, latency = await collect_job(state, job, request)
     text = (text_prompt + result.text) if body.echo else result.text
     return {
         "id": cid,
@@ -203,7 +210,7 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
 
 
 @router.post("/v1/chat/completions")
-async def chat_completions(body: ChatCompletionRequest, state: StateDep) -> Any:
+async def chat_completions(body: ChatCompletionRequest, request: Request, state: StateDep) -> Any:
     """OpenAI chat completions with the model's own chat template."""
     state.check_model(body.model)
     params = state.params(
@@ -247,7 +254,7 @@ async def chat_completions(body: ChatCompletionRequest, state: StateDep) -> Any:
 
         return await sse_response(events())
 
-    result, cached, latency = await collect_job(state, job)
+    result, cached, latency = await collect_job(state, job, request)
     return {
         "id": cid,
         "object": "chat.completion",
@@ -289,7 +296,7 @@ async def infill(body: InfillRequest, request: Request, state: StateDep) -> Any:
     prefix, suffix = body.input_prefix + body.prompt, body.input_suffix
     extra = [Snippet(e.filename, e.text) for e in body.input_extra]
     if not body.raw:
-        return await pipeline_infill(state, body, prefix, suffix, extra, editor_session(request, None))
+        return await pipeline_infill(state, body, prefix, suffix, extra, request)
     job = make_job(
         state,
         "infill",
@@ -332,7 +339,7 @@ async def infill(body: InfillRequest, request: Request, state: StateDep) -> Any:
 
         return await sse_response(events())
 
-    result, _, _ = await collect_job(state, job)
+    result, _, _ = await collect_job(state, job, request)
     return JSONResponse(
         {
             "content": result.text,
