@@ -26,7 +26,7 @@ def test_complete_at_a_cursor_in_a_file(tmp_path: Path, qwen_path: Path) -> None
     src = tmp_path / "m.py"
     src.write_text("def add(a, b):\n    \n\nprint(add(1, 2))\n")
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("generation:\n  temperature: 0.0\n  stop: ['\\n']\nmodel:\n  n_ctx: 1024\n")
+    cfg.write_text("generation:\n  temperature: 0.0\nmodel:\n  n_ctx: 1024\ncompletion:\n  time_limit_s: 120\n")
     r = pylot("complete", str(src), "--line", "2", "--column", "5", "--max-tokens", "12", "--config", str(cfg))
     assert r.returncode == 0, r.stderr
     assert "a + b" in r.stdout

@@ -145,25 +145,31 @@ def complete(
     config: ConfigOpt = None,
 ) -> None:
     """Complete code at a cursor position (fill-in-the-middle) or continue a prompt from stdin."""
+    from pylot.core.completion import CodeCompletionRequest, CompletionPipeline
     from pylot.core.loader import load_engine
     from pylot.logs import setup_logging
+    from pylot.types import GenerationParams
 
     try:
         manager = load_config(config, {"model": {"model": model}} if model else None)
         setup_logging("WARNING")
         prefix, suffix = _read_context(file, line, column)
         engine = load_engine(manager.settings)
-        g = manager.settings.generation
-        from pylot.types import GenerationParams
-
-        params = GenerationParams(max_tokens=max_tokens, temperature=g.temperature, top_p=g.top_p, top_k=g.top_k)
-        if suffix and engine.capabilities().fim:
-            chunks = engine.stream_infill(prefix, suffix, params)
+        s, g = manager.settings, manager.settings.generation
+        if suffix:  # a cursor inside a file: the editor's pipeline (line or block, post-processing)
+            pipeline = CompletionPipeline(
+                lambda: engine, lambda: s.completion, lambda: GenerationParams(temperature=g.temperature)
+            )
+            language = "python" if file is not None and file.suffix in (".py", ".pyi") else None
+            result = pipeline.complete(
+                CodeCompletionRequest(prefix, suffix, filename=str(file), language=language, max_tokens=max_tokens)
+            )
+            sys.stdout.write(result.text)
         else:
-            chunks = engine.stream(prefix, params)
-        for chunk in chunks:
-            sys.stdout.write(chunk.text)
-            sys.stdout.flush()
+            params = GenerationParams(max_tokens=max_tokens, temperature=g.temperature, top_p=g.top_p, top_k=g.top_k)
+            for chunk in engine.stream(prefix, params):
+                sys.stdout.write(chunk.text)
+                sys.stdout.flush()
         sys.stdout.write("\n")
     except PylotError as exc:
         fail(str(exc))
