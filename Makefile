@@ -8,7 +8,7 @@ PYLOT  := $(VENV)/bin/pylot
 MODEL  ?= qwen2.5-coder-0.5b
 PYTEST_ARGS ?=
 
-.PHONY: run test setup model models-test llama-server vscode-unit vscode-e2e lint requirements bench clean
+.PHONY: run test setup model models-test llama-server web web-unit vscode-unit vscode-e2e lint requirements bench clean
 
 setup:
 	$(PYTHON) scripts/bootstrap.py
@@ -24,7 +24,12 @@ models-test: setup
 llama-server: setup
 	$(PY) scripts/build_llama_server.py
 
+# The web console: npm ci + vite build into src/pylot/web/static (skipped when nothing changed).
+web:
+	bash scripts/build_web.sh
+
 run: model
+	bash scripts/build_web.sh --optional
 	$(PYLOT) serve
 
 # The extension's unit tests, then what the real-VS Code tests need (Node 24, code-server, Chromium, the .vsix).
@@ -34,7 +39,10 @@ vscode-unit:
 vscode-e2e: setup
 	bash scripts/e2e_vscode_setup.sh
 
-test: models-test llama-server vscode-unit vscode-e2e
+web-unit: web
+	cd web-ui && npm run typecheck && npm test
+
+test: models-test llama-server web-unit vscode-unit vscode-e2e
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

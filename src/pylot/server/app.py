@@ -23,6 +23,7 @@ from pylot.server.middleware import ApiKeyMiddleware, BodyLimitMiddleware, key_m
 from pylot.server.routes import config as config_routes
 from pylot.server.routes import generation, info, models, ws
 from pylot.server.state import EngineFactory, ServerState
+from pylot.web.routes import LogBuffer, create_console_router, create_console_static_router
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,11 @@ def create_app(
 
         engine_factory = load_engine
     state = ServerState(config, engine_factory, engine)
+    log_buffer = LogBuffer()  # the console's live log tail
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        logging.getLogger("pylot").addHandler(log_buffer)
         if not state.engine_loaded:
             try:
                 await asyncio.to_thread(state.load_engine)
@@ -55,6 +58,7 @@ def create_app(
         try:
             yield
         finally:
+            logging.getLogger("pylot").removeHandler(log_buffer)
             config.stop_watching()
             state.close()
 
@@ -69,6 +73,8 @@ def create_app(
     for router in (info.router, generation.router, config_routes.router, ws.router, models.router):
         app.include_router(router)
     app.include_router(create_editor_router(state.editors, lambda key: _key_ok(config, key)))
+    app.include_router(create_console_router(log_buffer))
+    app.include_router(create_console_static_router())  # the web console at / (built by scripts/build_web.sh)
     origins = config.settings.server.cors_origins
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
