@@ -20,6 +20,7 @@ model: setup
 models-test: setup
 	$(PYLOT) models pull qwen2.5-coder-0.5b
 	$(PYLOT) models pull smollm2-135m
+	$(PY) -c "from pylot.config.settings import Settings as S; from pylot.bridge.tools.embedder import ensure_minilm as m; s = S(); print(m(s.store_dir(), s.home() / 'downloads' / 'models'))"
 
 llama-server: setup
 	$(PY) scripts/build_llama_server.py

@@ -215,3 +215,18 @@ def test_config_hides_secrets(keyed_client: TestClient) -> None:
     cfg = keyed_client.get("/v1/config", headers={"X-Api-Key": "s3cret"}).json()
     assert cfg["server"]["api_keys"] == ["**********"]
     assert "s3cret" not in json.dumps(cfg)
+
+
+def test_code_tools_are_served_under_v1_tools(qwen: object, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.server.conftest import make_client
+
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "calc.py").write_text('def add(a, b):\n    """Add."""\n    return a + b\n')
+    with make_client(qwen, tmp_path, f"tools:\n  workspace: {tmp_path / 'ws'}\n") as c:
+        names = [t["name"] for t in c.get("/v1/tools").json()["data"]]
+        assert {"parse_file", "rename_symbol", "search_code", "generate_tests", "add_docstrings"} <= set(names)
+        r = c.post("/v1/tools/parse_file", json={"path": "calc.py"})
+        assert r.status_code == 200, r.text
+        assert "add" in json.dumps(r.json())
+        escape = c.post("/v1/tools/parse_file", json={"path": "../../etc/passwd"})
+        assert escape.status_code == 400 and escape.json()["error"]["type"] == "tool_error"

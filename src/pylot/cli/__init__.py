@@ -232,10 +232,13 @@ def doctor() -> None:
 
 
 def _mount_subcommands() -> None:
-    from pylot.cli import models_cmd, vscode_cmd
+    from pylot.cli import models_cmd, tools_cmd, vscode_cmd
 
     app.add_typer(models_cmd.app, name="models")
     app.add_typer(vscode_cmd.app, name="vscode")
+    app.add_typer(tools_cmd.tools_app, name="tools")
+    app.command()(tools_cmd.index)
+    app.command()(tools_cmd.search)
 
 
 _mount_subcommands()

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from pylot.core.llm_interface import CancelToken, Capabilities, LLMInterface, Snippet
+from pylot.core.llm_interface import LLMInterface
 from pylot.errors import PylotError
-from pylot.types import Chunk, GenerationParams
 
 tools_app = typer.Typer(
     name="tools", help="The code tools: list them or call one.", no_args_is_help=True, add_completion=False
@@ -38,52 +37,21 @@ def _settings(ctx: typer.Context) -> Any:
     return Settings()
 
 
-class LazyLLM(LLMInterface):
-    """The configured model, loaded on first use, so that tools which need no model start at once."""
+def lazy_llm(settings: Any) -> LLMInterface:
+    """The configured model, loaded on the first call that needs it, so that other tools start at once."""
+    from pylot.bridge.tools.deferred_llm import DeferredLLM
 
-    def __init__(self, settings: Any) -> None:
-        self._settings = settings
-        self._engine: LLMInterface | None = None
+    engine: list[LLMInterface] = []
 
-    @property
-    def engine(self) -> LLMInterface:
-        if self._engine is None:
+    def resolve() -> LLMInterface:
+        if not engine:
             from pylot.core.loader import load_engine
 
-            typer.secho(f"Loading {self._settings.model.model} ...", err=True)
-            self._engine = load_engine(self._settings)
-        return self._engine
+            typer.secho(f"Loading {settings.model.model} ...", err=True)
+            engine.append(load_engine(settings))
+        return engine[0]
 
-    def capabilities(self) -> Capabilities:
-        return self.engine.capabilities()
-
-    def stream(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> Iterator[Chunk]:
-        return self.engine.stream(prompt, params, cancel)
-
-    def stream_infill(
-        self,
-        prefix: str,
-        suffix: str,
-        params: GenerationParams,
-        extra: Sequence[Snippet] = (),
-        cancel: CancelToken | None = None,
-    ) -> Iterator[Chunk]:
-        return self.engine.stream_infill(prefix, suffix, params, extra, cancel)
-
-    def stream_chat(
-        self, messages: Sequence[dict[str, Any]], params: GenerationParams, cancel: CancelToken | None = None
-    ) -> Iterator[Chunk]:
-        return self.engine.stream_chat(messages, params, cancel)
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return self.engine.embed(texts)
-
-    def tokenize(self, text: str) -> list[int]:
-        return self.engine.tokenize(text)
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.close()
+    return DeferredLLM(resolve)
 
 
 def _manager(ctx: typer.Context, workspace: Path, read_only: bool = False) -> Any:
@@ -91,7 +59,7 @@ def _manager(ctx: typer.Context, workspace: Path, read_only: bool = False) -> An
     from pylot.bridge.tools import create_tool_manager
 
     settings = _settings(ctx)
-    return create_tool_manager(Policy(workspace, read_only=read_only), llm=LazyLLM(settings), settings=settings)
+    return create_tool_manager(Policy(workspace, read_only=read_only), llm=lazy_llm(settings), settings=settings)
 
 
 @tools_app.command("list")
@@ -102,6 +70,7 @@ def list_tools(
 ) -> None:
     """List the tools and what they do."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     try:
@@ -116,7 +85,7 @@ def list_tools(
         props = tool.parameters["properties"]
         required = set(tool.parameters["required"])
         args = " ".join(name if name in required else f"[{name}]" for name in props)
-        table.add_row(tool.name, args, tool.description)
+        table.add_row(tool.name, escape(args), escape(tool.description))
     Console().print(table)
 
 
@@ -144,7 +113,7 @@ def _search_engine(ctx: typer.Context, workspace: Path, exclude: Sequence[str] =
 
     settings = _settings(ctx)
     policy = Policy(workspace, read_only=True)
-    llm = LazyLLM(settings)
+    llm = lazy_llm(settings)
 
     def embedder() -> Any:
         return default_embedder(settings.store_dir(), settings.home() / "downloads" / "models", llm)

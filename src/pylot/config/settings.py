@@ -151,6 +151,16 @@ class CacheSettings(_Section):
     ttl_s: float = Field(default=600.0, gt=0, description="Seconds a cached result stays valid.")
 
 
+class ToolsSettings(_Section):
+    workspace: Path | None = Field(
+        default=None, description="Root the code tools work in; nothing outside it is read or written. Default: cwd."
+    )
+    read_only: bool = Field(default=False, description="Refuse every write (refactors, inserted docstrings).")
+    writable: list[str] = Field(
+        default_factory=lambda: ["**"], description="Globs, relative to the workspace, of files tools may write."
+    )
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level. Prompts and code appear only at DEBUG."
@@ -178,6 +188,7 @@ class Settings(_Section):
         default_factory=CompletionSettings, description="Editor completions: context windows, stops, latency."
     )
     cache: CacheSettings = Field(default_factory=CacheSettings, description="Result cache.")
+    tools: ToolsSettings = Field(default_factory=ToolsSettings, description="The code tools and their permissions.")
     logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Logging.")
 
     def home(self) -> Path:

@@ -8,12 +8,17 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from pylot import __version__
+from pylot.bridge.policy import Policy
+from pylot.bridge.routes import create_tools_router
+from pylot.bridge.tool_manager import ToolManager
+from pylot.bridge.tools import DeferredLLM, create_tool_manager
 from pylot.bridge.vscode import create_editor_router
 from pylot.config.config_manager import ConfigManager
 from pylot.core.llm_interface import LLMInterface
@@ -73,6 +78,7 @@ def create_app(
     for router in (info.router, generation.router, config_routes.router, ws.router, models.router):
         app.include_router(router)
     app.include_router(create_editor_router(state.editors, lambda key: _key_ok(config, key)))
+    app.include_router(create_tools_router(_tool_manager(state)))
     app.include_router(create_console_router(log_buffer))
     app.include_router(create_console_static_router())  # the web console at / (built by scripts/build_web.sh)
     origins = config.settings.server.cors_origins
@@ -81,6 +87,13 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, limit=lambda: config.settings.server.max_request_bytes)
     app.add_middleware(ApiKeyMiddleware, keys=lambda: secret_values(config.settings.server.api_keys))
     return app
+
+
+def _tool_manager(state: ServerState) -> ToolManager:
+    """The code tools over the configured workspace; model-based tools use whatever engine is loaded."""
+    t = state.config.settings.tools
+    policy = Policy((t.workspace or Path.cwd()).resolve(), read_only=t.read_only, writable=tuple(t.writable))
+    return create_tool_manager(policy, llm=DeferredLLM(lambda: state.engine), settings=state.config.settings)
 
 
 def _key_ok(config: ConfigManager, key: str | None) -> bool:
