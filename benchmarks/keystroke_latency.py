@@ -5,7 +5,8 @@ For each line, the document holds everything before it and everything after it; 
 character at a time and every keystroke asks for a completion, waiting for the answer before the next
 key (no debounce: every keystroke is measured). Pylot gets /v1/completions with an editor session;
 the anchor, in the same run with the same model, is llama-server /infill with llama.vscode's request
-(256 lines before the cursor, 64 after). Reported: p50 / p95 per keystroke, their ratio, and how often
+(256 lines before the cursor, 64 after). Both servers run at once and every keystroke goes to both in
+turn, so a change in machine load affects both alike. Reported: p50 / p95 per keystroke, their ratio, and how often
 the suggestion's first line is exactly the rest of the line the user goes on to type.
 
     python benchmarks/keystroke_latency.py [--model ID] [--lines N]
@@ -59,19 +60,22 @@ def keystrokes(lines: list[str], index: int) -> list[tuple[str, str, str, str]]:
     return [(before, line[:k], line[k:], after) for k in range(indent, len(line))]
 
 
-def replay(name: str, ask, items: list[tuple[list[str], int]]):  # type: ignore[no-untyped-def]
-    times: list[float] = []
-    exact = 0
+def replay(asks: dict, items: list[tuple[list[str], int]]) -> dict[str, tuple[list[float], int]]:  # type: ignore[type-arg]
+    """Every keystroke goes to every target in turn (alternating who goes first), so load drift hits both."""
+    results: dict[str, tuple[list[float], int]] = {name: ([], 0) for name in asks}
     total = 0
     for lines, index in items:
         for before, typed, rest, after in keystrokes(lines, index):
-            t = time.perf_counter()
-            suggestion = ask(before, typed, after)
-            times.append(time.perf_counter() - t)
+            order = list(asks.items()) if total % 2 == 0 else list(reversed(asks.items()))
+            for name, ask in order:
+                t = time.perf_counter()
+                suggestion = ask(before, typed, after)
+                times, exact = results[name]
+                times.append(time.perf_counter() - t)
+                results[name] = (times, exact + (suggestion.split("\n", 1)[0].rstrip() == rest.rstrip()))
             total += 1
-            exact += suggestion.split("\n", 1)[0].rstrip() == rest.rstrip()
-        print(f"  {name}: {total} keystrokes, p50 {pct(times, 0.5):.3f}s", flush=True)
-    return times, exact, total
+        print("  " + ", ".join(f"{n}: p50 {pct(r[0], 0.5):.3f}s" for n, r in results.items()), flush=True)
+    return results
 
 
 def main() -> None:
@@ -82,31 +86,32 @@ def main() -> None:
     items = typing_lines(args.lines)
     client = httpx.Client(timeout=600)
 
-    with pylot_server(args.model) as url:
+    with pylot_server(args.model) as pylot_url, llama_server(args.model) as llama_url:
 
         def ask_pylot(before: str, typed: str, after: str) -> str:
             r = client.post(
-                f"{url}/v1/completions",
+                f"{pylot_url}/v1/completions",
                 headers={"X-Pylot-Session": "bench"},
                 json={"prompt": before + typed, "suffix": after, "language": "python"},
             )
             r.raise_for_status()
             return str(r.json()["choices"][0]["text"])
 
-        ask_pylot(*keystrokes(*items[0])[0][:2], keystrokes(*items[0])[0][3])  # load the model's first prompt
-        pylot_t, pylot_exact, n = replay("pylot", ask_pylot, items)
-
-    with llama_server(args.model) as url:
-
         def ask_llama(before: str, typed: str, after: str) -> str:
             r = client.post(
-                f"{url}/infill", json={**LLAMA_VSCODE, "input_prefix": before, "prompt": typed, "input_suffix": after}
+                f"{llama_url}/infill",
+                json={**LLAMA_VSCODE, "input_prefix": before, "prompt": typed, "input_suffix": after},
             )
             r.raise_for_status()
             return str(r.json()["content"])
 
-        ask_llama(*keystrokes(*items[0])[0][:2], keystrokes(*items[0])[0][3])
-        llama_t, llama_exact, _ = replay("llama-server", ask_llama, items)
+        first = keystrokes(*items[0])[0]
+        ask_pylot(first[0], first[1], first[3])  # both start warm: the model loaded, a first prompt seen
+        ask_llama(first[0], first[1], first[3])
+        results = replay({"pylot": ask_pylot, "llama": ask_llama}, items)
+    pylot_t, pylot_exact = results["pylot"]
+    llama_t, llama_exact = results["llama"]
+    n = len(pylot_t)
 
     rows = [
         {
