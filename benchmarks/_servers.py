@@ -72,6 +72,9 @@ def llama_server(model_id: str, n_ctx: int = 4096, threads: int = 2, extra: tupl
         str(port),
         "-np",
         "1",
+        # No busy-waiting while idle: in an interleaved run it would take the CPU from the other target.
+        "--poll",
+        "0",
         *extra,
     ]
     log = Path(tempfile.mkdtemp()) / "llama-server.log"
