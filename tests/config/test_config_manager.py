@@ -145,3 +145,28 @@ def test_patching_back_masked_secrets_keeps_the_real_ones(tmp_path: Path) -> Non
     m.patch({"server": shown["server"] | {"port": 9999}})
     assert [k.get_secret_value() for k in m.settings.server.api_keys] == ["k1"]
     assert m.settings.server.port == 9999
+
+
+def test_masked_keys_inside_lists_keep_their_real_values(tmp_path: Path) -> None:
+    from pylot.config.config_manager import dump
+
+    path = tmp_path / "c.yaml"
+    path.write_text("backend:\n  servers:\n    - url: http://127.0.0.1:9001\n      api_key: real-key\n")
+    m = ConfigManager(path, environ={})
+    shown = dump(m.settings)["backend"]
+    assert shown["servers"][0]["api_key"] == "**********"
+    m.patch({"backend": {"servers": shown["servers"], "retries": 4}})
+    assert m.settings.backend.servers[0].api_key.get_secret_value() == "real-key"  # type: ignore[union-attr]
+    assert "real-key" in path.read_text()
+
+
+def test_a_backend_url_the_policy_refuses_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("backend:\n  external_url: http://203.0.113.5:8080\n")
+    with pytest.raises(ConfigError, match=r"203\.0\.113\.5"):
+        ConfigManager(path, environ={})
+    path.write_text("backend:\n  external_url: http://127.0.0.1:8080\n")
+    ok = ConfigManager(path, environ={})
+    with pytest.raises(ConfigError, match="allowed_hosts"):
+        ok.patch({"backend": {"external_url": "https://build-box.example:8080"}})
+    assert ok.settings.backend.external_url == "http://127.0.0.1:8080"

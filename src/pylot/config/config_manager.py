@@ -181,7 +181,7 @@ class ConfigManager:
             for section, values in changes.items():
                 if not isinstance(values, Mapping):
                     raise ConfigError(f"'{section}' must be a mapping of keys to values, got {values!r}", key=section)
-            changes = _drop_masked(changes)
+            changes = _restore_masked(changes, self._file_data)
             target = self.path or default_config_path()
             new_file = _merge(self._file_data, changes)
             new = validate(self._effective(new_file), f"update of {target}")
@@ -284,11 +284,23 @@ class ConfigManager:
             self._watcher = None
 
 
-def _drop_masked(data: Any) -> Any:
-    """A form that read masked secrets and sends them back must not overwrite the real ones."""
-    if isinstance(data, Mapping):
-        return {k: _drop_masked(v) for k, v in data.items() if not _is_mask(v)}
-    return data
+def _restore_masked(new: Any, old: Any) -> Any:
+    """A form that read masked secrets and sends them back must not overwrite the real ones: a masked value
+    takes the value from the same place in the file (list items are matched by position)."""
+    if isinstance(new, Mapping):
+        old_map = old if isinstance(old, Mapping) else {}
+        out = {}
+        for key, value in new.items():
+            if _is_mask(value):
+                if key in old_map:
+                    out[key] = old_map[key]
+                continue
+            out[key] = _restore_masked(value, old_map.get(key))
+        return out
+    if isinstance(new, list) and any(isinstance(v, Mapping) for v in new):
+        old_list = old if isinstance(old, list) else []
+        return [_restore_masked(v, old_list[i] if i < len(old_list) else None) for i, v in enumerate(new)]
+    return new
 
 
 def _is_mask(value: Any) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 
 def default_home() -> Path:
@@ -105,6 +105,20 @@ class BackendSettings(_Section):
     )
     verify_tls: bool = Field(default=True, description="Verify TLS certificates of https:// servers.")
     ca_bundle: Path | None = Field(default=None, description="A CA bundle for servers with a private CA.")
+
+    @model_validator(mode="after")
+    def _allowed_by_policy(self) -> BackendSettings:
+        """Sending code to another machine is an explicit choice: refuse URLs the policy does not allow."""
+        from pylot.core.backend_policy import check_url
+        from pylot.errors import ConfigError
+
+        for url in [self.external_url, *(s.url for s in self.servers)]:
+            if url:
+                try:
+                    check_url(url, self)
+                except ConfigError as exc:
+                    raise ValueError(str(exc)) from None
+        return self
 
 
 class GenerationSettings(_Section):

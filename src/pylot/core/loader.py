@@ -1,4 +1,5 @@
-"""Loading the configured model: resolve it in the store, fit the context to free memory, load it."""
+"""Loading the configured engine: the embedded model (resolved in the store, its context fitted to free
+memory), or a Balancer over the configured external servers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,17 @@ log = logging.getLogger(__name__)
 
 
 def load_engine(settings: Settings) -> LLMInterface:
+    """The engine settings.backend.kind asks for: embedded llama.cpp, or the external servers."""
+    if settings.backend.kind == "external":
+        from pylot.core.balancer import Balancer
+
+        balancer = Balancer.from_settings(settings.backend)
+        log.info("serving through %d external server(s): %s", len(balancer.clients), [c.name for c in balancer.clients])
+        return balancer
+    return load_embedded(settings)
+
+
+def load_embedded(settings: Settings) -> LLMInterface:
     """The embedded llama.cpp engine for settings.model, with the context shrunk (or refused) to fit memory."""
     from pylot.core.llm_llama_cpp import LlamaLLM
     from pylot.core.models import ModelStore, plan_load

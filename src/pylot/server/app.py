@@ -22,7 +22,7 @@ from pylot.bridge.tools import DeferredLLM, create_tool_manager
 from pylot.bridge.vscode import create_editor_router
 from pylot.config.config_manager import ConfigManager
 from pylot.core.llm_interface import LLMInterface
-from pylot.errors import ModelError
+from pylot.errors import ModelError, PylotError
 from pylot.server import errors
 from pylot.server.middleware import ApiKeyMiddleware, BodyLimitMiddleware, key_matches, secret_values
 from pylot.server.routes import config as config_routes
@@ -55,7 +55,7 @@ def create_app(
         if not state.engine_loaded:
             try:
                 await asyncio.to_thread(state.load_engine)
-            except ModelError as exc:
+            except PylotError as exc:
                 log.error("could not load the model: %s", exc)
                 raise
         if watch_config:

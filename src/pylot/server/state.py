@@ -16,7 +16,7 @@ from pylot.core.cache import ModelCache
 from pylot.core.completion import CompletionPipeline
 from pylot.core.feedback import FeedbackStore
 from pylot.core.llm_interface import LLMInterface
-from pylot.errors import ModelError, ModelNotFoundError
+from pylot.errors import ModelError, ModelNotFoundError, PylotError
 from pylot.server.stats import Stats
 from pylot.types import GenerationParams, LLMResponse
 
@@ -65,7 +65,7 @@ class ServerState:
         with self._engine_lock:
             try:
                 new = self.engine_factory(self.config.settings)
-            except ModelError as exc:
+            except PylotError as exc:
                 self.load_error = str(exc)
                 raise
             old, self._engine = self._engine, new
@@ -136,5 +136,5 @@ class ServerState:
         try:
             self.load_engine()
             log.info("model reloaded after a config change")
-        except ModelError as exc:
+        except PylotError as exc:
             log.error("model reload failed, keeping the previous model: %s", exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 
@@ -24,7 +25,10 @@ async def stream_in_thread(factory: Callable[[], Iterator[Chunk]], cancel: Cance
     queue: asyncio.Queue[object] = asyncio.Queue()
 
     def put(item: object) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, item)
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the event loop closed under us (server shutting down): nobody is listening
+            cancel.cancel("event loop closed")
 
     def work() -> None:
         try:
@@ -41,7 +45,9 @@ async def stream_in_thread(factory: Callable[[], Iterator[Chunk]], cancel: Cance
         finally:
             put(_END)
 
-    thread = threading.Thread(target=work, name="pylot-generate", daemon=True)
+    # The copied context carries per-request values (the editor session for sticky routing) into the thread.
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(work,), name="pylot-generate", daemon=True)
     thread.start()
     try:
         while True:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from pylot.config.settings import CompletionSettings
+from pylot.core.balancer import current_session
 from pylot.core.completion.context import CursorContext, Mode, build_context
 from pylot.core.completion.postprocess import finalize, should_stop
 from pylot.core.completion.typeahead import TypeaheadCache
@@ -181,10 +182,14 @@ class CompletionPipeline:
     ) -> tuple[str, FinishReason, tuple[int, int]]:
         """Stream until the suggestion is complete; closing the stream ends the generation at once."""
         stream: Iterator[Chunk]
-        if fim:
-            stream = engine.stream_infill(ctx.prefix, ctx.suffix, params, req.extra, cancel)
-        else:
-            stream = engine.stream(ctx.prefix, params, cancel)
+        token = current_session.set(req.session)  # external backends route a session to the same server
+        try:
+            if fim:
+                stream = engine.stream_infill(ctx.prefix, ctx.suffix, params, req.extra, cancel)
+            else:
+                stream = engine.stream(ctx.prefix, params, cancel)
+        finally:
+            current_session.reset(token)
         text = ""
         finish: FinishReason = "stop"
         usage = (0, 0)

@@ -12,11 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from pylot.core.balancer import current_session
 from pylot.core.cache import cache_key
 from pylot.core.llm_interface import CancelToken, Snippet
 from pylot.errors import RequestError
 from pylot.server.deps import StateDep
-from pylot.server.routes.editor import editor_completion, pipeline_infill, stop_type
+from pylot.server.routes.editor import editor_completion, editor_session, pipeline_infill, stop_type
 from pylot.server.sse import sse, sse_response
 from pylot.server.state import ServerState
 from pylot.server.streaming import cancel_on_disconnect, first_and_rest, stream_in_thread
@@ -130,6 +131,7 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
     """OpenAI completions. With `suffix` this is an editor completion: fill-in-the-middle through the
     pipeline (context window, line or block, post-processing, type-ahead) unless `raw` is true."""
     state.check_model(body.model)
+    current_session.set(editor_session(request, getattr(body, "user", None)))
     prompt = body.prompt
     if isinstance(prompt, list):
         if len(prompt) != 1:
@@ -213,6 +215,7 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
 async def chat_completions(body: ChatCompletionRequest, request: Request, state: StateDep) -> Any:
     """OpenAI chat completions with the model's own chat template."""
     state.check_model(body.model)
+    current_session.set(editor_session(request, getattr(body, "user", None)))
     params = state.params(
         max_tokens=body.max_tokens,
         temperature=body.temperature,

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from pylot.server.deps import StateDep
+from pylot.server.state import ServerState
 from pylot.types import EmbeddingRequest
 
 router = APIRouter(tags=["service"])
@@ -87,16 +88,15 @@ async def status(state: StateDep) -> dict[str, Any]:
             "dismisses": fb.dismisses,
             "acceptance_rate": round(fb.acceptance_rate, 4),
         },
-        "backends": [
-            {
-                "name": "embedded",
-                "url": None,
-                "healthy": state.engine_loaded,
-                "latency_ms": None,
-                "in_flight": queue,
-            }
-        ],
+        "backends": _backends(state, queue),
     }
+
+
+def _backends(state: ServerState, queue: int) -> list[dict[str, Any]]:
+    """Each backend's health, latency and load: the balancer's view, or the embedded engine."""
+    if state.engine_loaded and hasattr(state.engine, "status"):
+        return list(state.engine.status())
+    return [{"name": "embedded", "url": None, "healthy": state.engine_loaded, "latency_ms": None, "in_flight": queue}]
 
 
 def _rate(hits: int, misses: int) -> float:
