@@ -15,6 +15,17 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The /infill request llama.vscode sends with its defaults (its time caps are added where a benchmark wants them).
+LLAMA_VSCODE_INFILL = {
+    "n_predict": 128,
+    "top_k": 40,
+    "top_p": 0.99,
+    "samplers": ["top_k", "top_p", "infill"],
+    "cache_prompt": True,
+    "stream": False,
+    "input_extra": [],
+}
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -26,22 +26,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import pct, write_results
-from _servers import ROOT, llama_server, pylot_server
+from _servers import LLAMA_VSCODE_INFILL, ROOT, llama_server, pylot_server
 
 DATA = ROOT.parent / "shared" / "bench-data" / "human-eval-infilling"
 SETS = {"single": "HumanEval-SingleLineInfilling.jsonl.gz", "span": "HumanEval-RandomSpanInfillingLight.jsonl.gz"}
 
-# What llama.vscode sends (its defaults), without its time caps so that load cannot change the answers.
-LLAMA_VSCODE = {
-    "n_predict": 128,
-    "top_k": 40,
-    "top_p": 0.99,
-    "samplers": ["top_k", "top_p", "infill"],
-    "cache_prompt": True,
-    "stream": False,
-    "input_extra": [],
-    "prompt": "",
-}
+# llama.vscode's request without its time caps, so that machine load cannot change the answers.
+LLAMA_VSCODE = {**LLAMA_VSCODE_INFILL, "prompt": ""}
 
 
 def load(name: str, limit: int) -> list[dict[str, Any]]:

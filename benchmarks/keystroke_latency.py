@@ -24,19 +24,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import pct, write_results
-from _servers import llama_server, pylot_server
+from _servers import LLAMA_VSCODE_INFILL, llama_server, pylot_server
 
-LLAMA_VSCODE = {
-    "n_predict": 128,
-    "top_k": 40,
-    "top_p": 0.99,
-    "samplers": ["top_k", "top_p", "infill"],
-    "cache_prompt": True,
-    "stream": False,
-    "input_extra": [],
-    "t_max_prompt_ms": 500,
-    "t_max_predict_ms": 1000,
-}
+LLAMA_VSCODE = {**LLAMA_VSCODE_INFILL, "t_max_prompt_ms": 500, "t_max_predict_ms": 1000}
 
 
 def typing_lines(count: int) -> list[tuple[list[str], int]]:

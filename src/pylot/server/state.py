@@ -120,6 +120,19 @@ class ServerState:
             params.stop = [*params.stop, *([stop] if isinstance(stop, str) else stop)]
         return replace(params, **given)
 
+    def request_params(self, body: Any) -> GenerationParams:
+        """The sampling fields an OpenAI-style request may set, over the configured defaults."""
+        return self.params(
+            max_tokens=body.max_tokens,
+            temperature=body.temperature,
+            top_p=body.top_p,
+            top_k=body.top_k,
+            min_p=body.min_p,
+            repeat_penalty=body.repeat_penalty,
+            stop=body.stop,
+            seed=body.seed,
+        )
+
     # ---- live configuration ----------------------------------------------------------------------
 
     def _on_config_change(self, old: Settings, new: Settings) -> None:

@@ -139,16 +139,7 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
         prompt = prompt[0]
     if body.suffix is not None and not body.raw:
         return await editor_completion(state, body, prompt, request)
-    params = state.params(
-        max_tokens=body.max_tokens,
-        temperature=body.temperature,
-        top_p=body.top_p,
-        top_k=body.top_k,
-        min_p=body.min_p,
-        repeat_penalty=body.repeat_penalty,
-        stop=body.stop,
-        seed=body.seed,
-    )
+    params = state.request_params(body)
     engine = state.engine
     fim = body.suffix is not None
     suffix = body.suffix or ""
@@ -216,16 +207,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
     """OpenAI chat completions with the model's own chat template."""
     state.check_model(body.model)
     current_session.set(editor_session(request, getattr(body, "user", None)))
-    params = state.params(
-        max_tokens=body.max_tokens,
-        temperature=body.temperature,
-        top_p=body.top_p,
-        top_k=body.top_k,
-        min_p=body.min_p,
-        repeat_penalty=body.repeat_penalty,
-        stop=body.stop,
-        seed=body.seed,
-    )
+    params = state.request_params(body)
     messages = [{"role": m.role, "content": m.content or ""} for m in body.messages]
     engine = state.engine
     job = make_job(state, "chat", "chat", messages, params, lambda c: engine.stream_chat(messages, params, c))

@@ -68,14 +68,7 @@ async def _complete(state: ServerState, message: dict[str, Any], rid: str, token
     try:
         body = CompletionRequest.model_validate({k: v for k, v in message.items() if k not in ("type", "id")})
         prompt = body.prompt if isinstance(body.prompt, str) else "".join(body.prompt)
-        params = state.params(
-            max_tokens=body.max_tokens,
-            temperature=body.temperature,
-            top_p=body.top_p,
-            top_k=body.top_k,
-            stop=body.stop,
-            seed=body.seed,
-        )
+        params = state.request_params(body)
         engine = state.engine
         suffix = body.suffix
         if suffix is not None:
