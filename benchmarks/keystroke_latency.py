@@ -117,7 +117,7 @@ def main() -> None:
             "keystrokes": n,
             "p50 s": f"{pct(pylot_t, 0.5):.3f}",
             "p95 s": f"{pct(pylot_t, 0.95):.3f}",
-            "p50 ratio": f"{pct(pylot_t, 0.5) / pct(llama_t, 0.5):.2f}",
+            "p50 ratio": f"{pct(pylot_t, 0.5) / pct(llama_t, 0.5):.4f}",
             "rest of line exact": f"{pylot_exact}/{n}",
         },
     ]

@@ -105,6 +105,11 @@ class ChatMessage(BaseModel):
 
 class ChatCompletionRequest(_Request):
     messages: list[ChatMessage] = Field(min_length=1)
+    tools: list[dict[str, Any]] | None = Field(default=None, description="OpenAI function tools the model may call.")
+    tool_choice: Any = Field(default=None, description="Accepted for compatibility; the model chooses.")
+    pylot_tools: bool = Field(
+        default=False, description="Also offer Pylot's code tools (their calls are run with POST /v1/tools/{name})."
+    )
 
 
 class EmbeddingRequest(BaseModel):

@@ -349,9 +349,14 @@ class Balancer(LLMInterface):
         return self._route(lambda c: c.stream_infill(prefix, suffix, params, extra, cancel), current_session.get())
 
     def stream_chat(
-        self, messages: Sequence[dict[str, Any]], params: GenerationParams, cancel: CancelToken | None = None
+        self,
+        messages: Sequence[dict[str, Any]],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> Iterator[Chunk]:
-        return self._route(lambda c: c.stream_chat(messages, params, cancel), current_session.get())
+        return self._route(lambda c: c.stream_chat(messages, params, cancel, tools=tools), current_session.get())
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return self._call(lambda c: c.embed(texts))

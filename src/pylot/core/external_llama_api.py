@@ -571,9 +571,16 @@ class ExternalLlamaAPIClient(LLMInterface):
         return self._stream("/v1/completions", body, _read_openai, params, cancel)
 
     def stream_chat(
-        self, messages: Sequence[dict[str, Any]], params: GenerationParams, cancel: CancelToken | None = None
+        self,
+        messages: Sequence[dict[str, Any]],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> Iterator[Chunk]:
         body: dict[str, Any] = {"messages": list(messages), **self._openai(params)}
+        if tools:
+            body["tools"] = list(tools)
         if self.dialect == "llama":
             body.update(top_k=params.top_k, min_p=params.min_p, repeat_penalty=params.repeat_penalty)
         return self._stream("/v1/chat/completions", body, _read_openai, params, cancel)

@@ -73,7 +73,12 @@ class LLMInterface(ABC):
 
     @abstractmethod
     def stream_chat(
-        self, messages: Sequence[dict[str, Any]], params: GenerationParams, cancel: CancelToken | None = None
+        self,
+        messages: Sequence[dict[str, Any]],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> Iterator[Chunk]: ...
 
     @abstractmethod
@@ -99,9 +104,15 @@ class LLMInterface(ABC):
         return collect(self.stream_infill(prefix, suffix, params, extra, cancel))
 
     def chat(
-        self, messages: Sequence[dict[str, Any]], params: GenerationParams, cancel: CancelToken | None = None
+        self,
+        messages: Sequence[dict[str, Any]],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> LLMResponse:
-        return collect(self.stream_chat(messages, params, cancel))
+        """With `tools` (OpenAI function tools) the model's chat template offers them to the model."""
+        return collect(self.stream_chat(messages, params, cancel, tools=tools))
 
 
 def collect(chunks: Iterator[Chunk]) -> LLMResponse:

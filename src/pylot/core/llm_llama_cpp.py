@@ -146,11 +146,16 @@ class LlamaLLM(LLMInterface):
         return self.stream_tokens(self.fim_tokens(prefix, suffix, extra), params, cancel)
 
     def stream_chat(
-        self, messages: Sequence[dict[str, Any]], params: GenerationParams, cancel: CancelToken | None = None
+        self,
+        messages: Sequence[dict[str, Any]],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> Iterator[Chunk]:
         if self._chat is None:
             raise CapabilityError(f"model {self.model_id} has no chat template")
-        prompt = self._chat(messages=list(messages)).prompt
+        prompt = self._chat(messages=list(messages), tools=list(tools) if tools else None).prompt
         tokens = list(self._llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
         return self.stream_tokens(tokens, params, cancel)
 

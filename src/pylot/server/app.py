@@ -78,7 +78,8 @@ def create_app(
     for router in (info.router, generation.router, config_routes.router, ws.router, models.router):
         app.include_router(router)
     app.include_router(create_editor_router(state.editors, lambda key: _key_ok(config, key)))
-    app.include_router(create_tools_router(_tool_manager(state)))
+    state.tools = _tool_manager(state)
+    app.include_router(create_tools_router(state.tools))
     app.include_router(create_console_router(log_buffer))
     app.include_router(create_console_static_router())  # the web console at / (built by scripts/build_web.sh)
     origins = config.settings.server.cors_origins

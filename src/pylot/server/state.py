@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from pylot.bridge.tool_manager import ToolManager
 from pylot.bridge.vscode import EditorHub
 from pylot.config.config_manager import ConfigManager
 from pylot.config.settings import Settings
@@ -45,6 +46,7 @@ class ServerState:
             lambda: self.engine, lambda: self.config.settings.completion, lambda: self.params()
         )
         self.editors = EditorHub()  # running editors connected through the editor link
+        self.tools: ToolManager  # the code tools, set by create_app (they need the workspace policy)
         self.started = time.time()
         config.on_change(self._on_config_change)
 

@@ -37,9 +37,14 @@ class DeferredLLM(LLMInterface):
         return self._resolve().stream_infill(prefix, suffix, params, extra, cancel)
 
     def stream_chat(
-        self, messages: Sequence[dict[str, Any]], params: GenerationParams, cancel: CancelToken | None = None
+        self,
+        messages: Sequence[dict[str, Any]],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+        *,
+        tools: Sequence[dict[str, Any]] | None = None,
     ) -> Iterator[Chunk]:
-        return self._resolve().stream_chat(messages, params, cancel)
+        return self._resolve().stream_chat(messages, params, cancel, tools=tools)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return self._resolve().embed(texts)

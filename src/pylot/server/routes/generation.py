@@ -21,6 +21,7 @@ from pylot.server.routes.editor import editor_completion, editor_session, pipeli
 from pylot.server.sse import sse, sse_response
 from pylot.server.state import ServerState
 from pylot.server.streaming import cancel_on_disconnect, first_and_rest, stream_in_thread
+from pylot.server.tool_calls import parse_tool_calls, template_messages
 from pylot.types import (
     ChatCompletionRequest,
     Chunk,
@@ -208,9 +209,19 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
     state.check_model(body.model)
     current_session.set(editor_session(request, getattr(body, "user", None)))
     params = state.request_params(body)
-    messages = [{"role": m.role, "content": m.content or ""} for m in body.messages]
+    messages = template_messages(body.messages)
+    tools = [*(body.tools or []), *(state.tools.openai_tools() if body.pylot_tools else [])]
+    if tools and body.stream:
+        raise RequestError("streaming is not supported together with tools yet; send stream: false", param="stream")
     engine = state.engine
-    job = make_job(state, "chat", "chat", messages, params, lambda c: engine.stream_chat(messages, params, c))
+    job = make_job(
+        state,
+        "chat",
+        "chat",
+        [messages, tools],
+        params,
+        lambda c: engine.stream_chat(messages, params, c, tools=tools or None),
+    )
     model_id = engine.capabilities().model_id
     cid, created = new_id("chatcmpl"), now()
 
@@ -240,18 +251,18 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
         return await sse_response(events())
 
     result, cached, latency = await collect_job(state, job, request)
+    message: dict[str, Any] = {"role": "assistant", "content": result.text}
+    finish: str = result.finish_reason
+    if tools:
+        content, calls = parse_tool_calls(result.text, {t.get("function", {}).get("name") for t in tools})
+        if calls:
+            message, finish = {"role": "assistant", "content": content, "tool_calls": calls}, "tool_calls"
     return {
         "id": cid,
         "object": "chat.completion",
         "created": created,
         "model": model_id,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": result.text},
-                "finish_reason": result.finish_reason,
-            }
-        ],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
         "usage": _usage(result),
         "pylot": {"cached": cached, "latency_ms": round(latency, 1)},
     }
