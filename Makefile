@@ -54,8 +54,12 @@ lint: setup
 requirements: setup
 	$(PY) scripts/gen_requirements.py
 
-bench: models-test
+bench: models-test llama-server
 	$(PY) benchmarks/engine_overhead.py
+	$(PY) benchmarks/keystroke_latency.py
+	$(PY) benchmarks/humaneval_infill.py --set single --limit 100
+	$(PY) benchmarks/balancer.py
+	$(PY) benchmarks/semantic_search.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache
