@@ -232,7 +232,8 @@ const scenarios = {
     d.step('accepted');
     await d.save();
     await d.screenshot('accepted');
-    d.result.status_last = await d.statusLabel();
+    // Accepting moves the cursor, which may start a new request ("working"): wait for it to settle.
+    d.result.status_last = await d.waitForStatus('Pylot: ready', 120_000).catch(() => d.statusLabel());
     d.result.toasts = await d.toasts();
     d.result.editors = await d.connectedEditors();
     if (feedbackBefore) {
@@ -264,7 +265,7 @@ const scenarios = {
     d.step('document changed');
     await d.screenshot('docstring');
     await d.save();
-    d.result.status_last = await d.statusLabel();
+    d.result.status_last = await d.waitForStatus('Pylot: ready', 120_000).catch(() => d.statusLabel());
   },
 
   /** A server that is not there: a quiet error state in the status bar, no pop-ups, even while typing. */
