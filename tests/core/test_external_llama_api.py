@@ -184,6 +184,14 @@ def test_infill_sends_prefix_suffix_and_extra_files() -> None:
     assert sent["input_prefix"] == "def add(a, b):\n    return "
     assert sent["input_suffix"] == "\n"
     assert sent["input_extra"] == [{"filename": "utils.py", "text": "def helper(): ...\n"}]
+    assert sent["prompt"] == ""
+
+
+def test_infill_sends_the_typed_line_as_llama_servers_prompt() -> None:
+    server = llama(infill=streamed(native_tokens(" + b"), step=64))
+    r = server.client().infill("def add(a, b):\n", "\n", PARAMS, middle="    return a")
+    sent = server.bodies("/infill")[0]
+    assert (sent["input_prefix"], sent["prompt"], r.text) == ("def add(a, b):\n", "    return a", " + b")
 
 
 def test_chat_goes_to_the_openai_chat_endpoint_with_llama_extras() -> None:

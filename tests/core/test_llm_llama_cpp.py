@@ -38,6 +38,19 @@ def test_fill_in_the_middle_uses_the_models_fim_tokens(qwen) -> None:
     assert "<|fim" not in r.text
 
 
+def test_text_typed_on_the_line_goes_after_the_middle_token(qwen) -> None:
+    tokens = qwen.fim_tokens("def add(a, b):\n", "\n\nprint(add(1, 2))\n", middle="    return a")
+    middle = qwen.special_token("<|fim_middle|>")
+    assert tokens[-len(qwen.tokenize("    return a")) - 1] == middle
+    r = qwen.infill(
+        "def add(a, b):\n",
+        "\n\nprint(add(1, 2))\n",
+        GenerationParams(max_tokens=8, temperature=0.0, stop=["\n"]),
+        middle="    return a",
+    )
+    assert r.text.strip() == "+ b"  # only what follows the typed text
+
+
 def test_a_model_without_fim_tokens_gives_a_clear_error(smollm) -> None:
     assert not smollm.capabilities().fim
     with pytest.raises(CapabilityError, match="fill-in-the-middle"):

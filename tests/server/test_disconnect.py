@@ -49,7 +49,7 @@ class EndlessEngine:
     def stream(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> Iterator[Chunk]:
         return self._run(cancel)
 
-    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None):  # type: ignore[no-untyped-def]
+    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None, *, middle=""):  # type: ignore[no-untyped-def]
         return self._run(cancel)
 
     def tokenize(self, text: str) -> list[int]:

@@ -142,6 +142,12 @@ class CompletionSettings(_Section):
         default=24, ge=0, description="Lines after the cursor the model sees; fewer is faster per keystroke."
     )
     suffix_chars: int = Field(default=2000, ge=0, description="Most characters after the cursor the model sees.")
+    stable_line: bool = Field(
+        default=True,
+        description="Give the model the cursor's line, as typed so far, after the middle token: prefix and "
+        "suffix then stay the same while the user types on one line, and only the typed text is new to the cache "
+        "(engines that heal a partial last token only: the built-in one).",
+    )
     multiline: bool = Field(default=True, description="Suggest a whole block when the cursor starts an empty one.")
     line_max_tokens: int = Field(default=64, ge=1, description="Most tokens for a one-line suggestion.")
     block_max_tokens: int = Field(default=192, ge=1, description="Most tokens for a block suggestion.")

@@ -345,8 +345,12 @@ class Balancer(LLMInterface):
         params: GenerationParams,
         extra: Sequence[Snippet] = (),
         cancel: CancelToken | None = None,
+        *,
+        middle: str = "",
     ) -> Iterator[Chunk]:
-        return self._route(lambda c: c.stream_infill(prefix, suffix, params, extra, cancel), current_session.get())
+        return self._route(
+            lambda c: c.stream_infill(prefix, suffix, params, extra, cancel, middle=middle), current_session.get()
+        )
 
     def stream_chat(
         self,

@@ -556,18 +556,20 @@ class ExternalLlamaAPIClient(LLMInterface):
         params: GenerationParams,
         extra: Sequence[Snippet] = (),
         cancel: CancelToken | None = None,
+        *,
+        middle: str = "",
     ) -> Iterator[Chunk]:
         if self.dialect == "llama":
             body = {
                 "input_prefix": prefix,
                 "input_suffix": suffix,
                 "input_extra": [{"filename": s.filename, "text": s.text} for s in extra],
-                "prompt": "",
+                "prompt": middle,
                 **_native(params),
             }
             return self._stream("/infill", body, _read_native, params, cancel)
         # The OpenAI shape has no place for other files; the prefix and suffix carry the request.
-        body = {"prompt": prefix, "suffix": suffix, **self._openai(params)}
+        body = {"prompt": prefix + middle, "suffix": suffix, **self._openai(params)}
         return self._stream("/v1/completions", body, _read_openai, params, cancel)
 
     def stream_chat(

@@ -37,6 +37,9 @@ class Capabilities:
     chat: bool = True
     embeddings: bool = True
     family: str = "unknown"
+    # Continues a FIM middle that ends inside a token (token healing), so an editor's typed line can
+    # follow the middle token and the prompt before it stays fixed while the user types.
+    heals_middle: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,7 +72,11 @@ class LLMInterface(ABC):
         params: GenerationParams,
         extra: Sequence[Snippet] = (),
         cancel: CancelToken | None = None,
-    ) -> Iterator[Chunk]: ...
+        *,
+        middle: str = "",
+    ) -> Iterator[Chunk]:
+        """Fill in between prefix and suffix. `middle` is text the answer starts with (placed after the
+        middle token, as llama-server's `prompt`); the stream yields only what comes after it."""
 
     @abstractmethod
     def stream_chat(
@@ -100,8 +107,10 @@ class LLMInterface(ABC):
         params: GenerationParams,
         extra: Sequence[Snippet] = (),
         cancel: CancelToken | None = None,
+        *,
+        middle: str = "",
     ) -> LLMResponse:
-        return collect(self.stream_infill(prefix, suffix, params, extra, cancel))
+        return collect(self.stream_infill(prefix, suffix, params, extra, cancel, middle=middle))
 
     def chat(
         self,

@@ -20,6 +20,7 @@ from pylot.core.completion.templates import build_fim_tokens, detect_template
 from pylot.core.gate import FairGate
 from pylot.core.llm_interface import CancelToken, Capabilities, LLMInterface, Snippet
 from pylot.core.text_stream import StopMatcher, Utf8Assembler
+from pylot.core.token_healing import Healer, PieceIndex, split_tail
 from pylot.errors import CancelledError, CapabilityError, ContextLengthError, ModelError
 from pylot.types import Chunk, FinishReason, GenerationParams
 
@@ -69,6 +70,8 @@ class LlamaLLM(LLMInterface):
         self._gate = FairGate()
         self._embedder: Any = None
         self._embed_lock = threading.Lock()
+        self._pieces: PieceIndex | None = None
+        self._pieces_lock = threading.Lock()
         self.last_reused_tokens = 0  # prompt tokens the last request took from the KV cache
         log.info(
             "loaded %s (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s) in %.1fs",
@@ -98,6 +101,7 @@ class LlamaLLM(LLMInterface):
             fim=self.fim_template is not None,
             chat=self._chat is not None,
             embeddings=True,
+            heals_middle=True,
             family=self.fim_template.family if self.fim_template else meta.get("general.architecture", "unknown"),
             extra={"name": meta.get("general.name", ""), "path": str(self.model_path)},
         )
@@ -120,7 +124,7 @@ class LlamaLLM(LLMInterface):
         special = self._lc.LLAMA_TOKEN_ATTR_CONTROL | self._lc.LLAMA_TOKEN_ATTR_USER_DEFINED
         return int(ids[0]) if attrs & special else None
 
-    def fim_tokens(self, prefix: str, suffix: str, extra: Sequence[Snippet] = ()) -> list[int]:
+    def fim_tokens(self, prefix: str, suffix: str, extra: Sequence[Snippet] = (), middle: str = "") -> list[int]:
         """Prefix-suffix-middle tokens in the model family's own format."""
         if self.fim_template is None:
             raise CapabilityError(
@@ -128,7 +132,9 @@ class LlamaLLM(LLMInterface):
                 param="suffix",
             )
         bos = self._llm.token_bos() if self._add_bos else None
-        return build_fim_tokens(self.fim_template, self.special_token, self.tokenize, prefix, suffix, extra, bos)
+        return build_fim_tokens(
+            self.fim_template, self.special_token, self.tokenize, prefix, suffix, extra, bos, middle
+        )
 
     # ---- generation ------------------------------------------------------------------------------
 
@@ -142,8 +148,22 @@ class LlamaLLM(LLMInterface):
         params: GenerationParams,
         extra: Sequence[Snippet] = (),
         cancel: CancelToken | None = None,
+        *,
+        middle: str = "",
     ) -> Iterator[Chunk]:
-        return self.stream_tokens(self.fim_tokens(prefix, suffix, extra), params, cancel)
+        """The middle's last piece (a partial word, trailing spaces) is healed: the model writes it again."""
+        head, tail = split_tail(middle)
+        tokens = self.fim_tokens(prefix, suffix, extra, head)
+        healer = Healer(self.piece_index(), tail.encode("utf-8")) if tail else None
+        return self.stream_tokens(tokens, params, cancel, healer)
+
+    def piece_index(self) -> PieceIndex:
+        """Every token's bytes, for token healing; built on first use (about a second for 150k tokens)."""
+        with self._pieces_lock:
+            if self._pieces is None:
+                llm = self._llm
+                self._pieces = PieceIndex([llm.detokenize([i], special=False) for i in range(llm.n_vocab())])
+            return self._pieces
 
     def stream_chat(
         self,
@@ -169,13 +189,19 @@ class LlamaLLM(LLMInterface):
             )
 
     def stream_tokens(
-        self, tokens: list[int], params: GenerationParams, cancel: CancelToken | None = None
+        self,
+        tokens: list[int],
+        params: GenerationParams,
+        cancel: CancelToken | None = None,
+        healer: Healer | None = None,
     ) -> Iterator[Chunk]:
         """Generate from prompt tokens; validation happens before the first chunk is requested."""
         self.check_context(len(tokens))
-        return self._generate(tokens, params, cancel)
+        return self._generate(tokens, params, cancel, healer)
 
-    def _generate(self, tokens: list[int], params: GenerationParams, cancel: CancelToken | None) -> Iterator[Chunk]:
+    def _generate(
+        self, tokens: list[int], params: GenerationParams, cancel: CancelToken | None, healer: Healer | None
+    ) -> Iterator[Chunk]:
         llm = self._llm
         with self._gate.turn(cancel):
             budget = min(params.max_tokens, llm.n_ctx() - len(tokens))
@@ -194,6 +220,7 @@ class LlamaLLM(LLMInterface):
                 min_p=params.min_p,
                 temp=params.temperature,
                 repeat_penalty=params.repeat_penalty,
+                logits_processor=self._lc.LogitsProcessorList([healer]) if healer else None,
             )
             try:
                 for token in generator:
@@ -206,7 +233,8 @@ class LlamaLLM(LLMInterface):
                         finish = "stop"
                         break
                     produced += 1
-                    piece, hit = stops.feed(text.feed(llm.detokenize([token], special=False)))
+                    raw = llm.detokenize([token], special=False)
+                    piece, hit = stops.feed(text.feed(healer.consume(raw) if healer else raw))
                     if hit:
                         if piece:
                             yield Chunk(piece, None, len(tokens), produced)

@@ -31,6 +31,28 @@ def test_a_line_is_finished_without_repeating_the_suffix(qwen) -> None:
     assert not r.text.endswith("))")
 
 
+def test_typing_on_a_line_evaluates_only_the_typed_text(qwen) -> None:
+    # The prefix up to the line and the suffix stay fixed, so each keystroke reuses the KV cache for them.
+    before = "import os\n\n" + "".join(f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(12))
+    after = "\n\n" + "".join(f"def later_{i}(y):\n    return y * {i}\n\n" for i in range(12))
+    p = pipeline(qwen, typeahead_entries=0)
+    typed = "def main():\n    path = os.path.jo"
+    p.complete(CodeCompletionRequest(before + typed[:-6], after, language="python", mode="line"))
+    r = p.complete(CodeCompletionRequest(before + typed, after, language="python", mode="line"))
+    assert r.prompt_tokens > 250 and r.prompt_tokens - qwen.last_reused_tokens <= 6
+    assert r.text.startswith("in(")
+
+
+def test_without_a_stable_line_the_suffix_is_evaluated_again(qwen) -> None:
+    before = "import os\n\n" + "".join(f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(12))
+    after = "\n\n" + "".join(f"def later_{i}(y):\n    return y * {i}\n\n" for i in range(12))
+    p = pipeline(qwen, typeahead_entries=0, stable_line=False)
+    typed = "def main():\n    path = os.path.jo"
+    p.complete(CodeCompletionRequest(before + typed[:-6], after, language="python", mode="line"))
+    r = p.complete(CodeCompletionRequest(before + typed, after, language="python", mode="line"))
+    assert r.prompt_tokens - qwen.last_reused_tokens > 100  # the typed tail and the whole suffix window again
+
+
 def test_a_model_without_fim_falls_back_to_the_prefix_and_says_so(smollm) -> None:
     r = pipeline(smollm).complete(CodeCompletionRequest("def greet(name):\n    return ", "\n"))
     assert r.fim is False and r.fallback == "prefix-only"
@@ -94,7 +116,7 @@ class ScriptedEngine:
 
         return Capabilities(model_id="scripted", n_ctx=4096, fim=True)
 
-    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None):  # type: ignore[no-untyped-def]
+    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None, *, middle=""):  # type: ignore[no-untyped-def]
         from pylot.types import Chunk
 
         self.calls.append(params.seed)

@@ -33,8 +33,10 @@ class DeferredLLM(LLMInterface):
         params: GenerationParams,
         extra: Sequence[Snippet] = (),
         cancel: CancelToken | None = None,
+        *,
+        middle: str = "",
     ) -> Iterator[Chunk]:
-        return self._resolve().stream_infill(prefix, suffix, params, extra, cancel)
+        return self._resolve().stream_infill(prefix, suffix, params, extra, cancel, middle=middle)
 
     def stream_chat(
         self,

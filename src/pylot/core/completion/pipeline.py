@@ -98,7 +98,9 @@ class CompletionPipeline:
         if req.mode:
             ctx = replace(ctx, mode=req.mode)
         engine = self._engine()
-        fim = engine.capabilities().fim
+        caps = engine.capabilities()
+        fim = caps.fim
+        stable_line = s.stable_line and caps.heals_middle
         hit = self.typeahead.lookup(ctx.prefix, ctx.suffix) if s.typeahead_entries else None
         if hit is not None:
             return CodeCompletion(
@@ -114,7 +116,7 @@ class CompletionPipeline:
         self._supersede(req.session, cancel)
         try:
             params = self._params(req, ctx, s)
-            raw, finish, usage = self._generate(engine, ctx, req, params, fim, cancel, s.block_max_lines)
+            raw, finish, usage = self._generate(engine, ctx, req, params, fim, cancel, s.block_max_lines, stable_line)
             text = finalize(raw, ctx, finish, s.block_max_lines)
             candidates = 1
             if req.is_python and s.parse_candidates and text and _breaks_file(req, text):
@@ -122,7 +124,7 @@ class CompletionPipeline:
                     candidates += 1
                     alt_params = replace(params, temperature=max(params.temperature, 0.6), seed=seed)
                     alt_raw, alt_finish, _ = self._generate(
-                        engine, ctx, req, alt_params, fim, cancel, s.block_max_lines
+                        engine, ctx, req, alt_params, fim, cancel, s.block_max_lines, stable_line
                     )
                     alt = finalize(alt_raw, ctx, alt_finish, s.block_max_lines)
                     if alt and _parses_with(req, alt):
@@ -179,13 +181,19 @@ class CompletionPipeline:
         fim: bool,
         cancel: CancelToken,
         max_lines: int,
+        stable_line: bool,
     ) -> tuple[str, FinishReason, tuple[int, int]]:
-        """Stream until the suggestion is complete; closing the stream ends the generation at once."""
+        """Stream until the suggestion is complete; closing the stream ends the generation at once.
+
+        With `stable_line`, the cursor's line so far goes after the middle token (see build_fim_tokens)."""
         stream: Iterator[Chunk]
         token = current_session.set(req.session)  # external backends route a session to the same server
         try:
             if fim:
-                stream = engine.stream_infill(ctx.prefix, ctx.suffix, params, req.extra, cancel)
+                prefix, middle = ctx.prefix, ""
+                if stable_line and ctx.line_prefix:
+                    prefix, middle = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)], ctx.line_prefix
+                stream = engine.stream_infill(prefix, ctx.suffix, params, req.extra, cancel, middle=middle)
             else:
                 stream = engine.stream(ctx.prefix, params, cancel)
         finally:

@@ -49,8 +49,12 @@ def build_fim_tokens(
     suffix: str,
     extra: Sequence[Snippet] = (),
     bos: int | None = None,
+    middle: str = "",
 ) -> list[int]:
     """Prefix-suffix-middle tokens; other files go first in the repo-level format when the family has one.
+
+    `middle` (the text the answer starts with) follows the middle token, so an editor can keep prefix and
+    suffix fixed while the user types on one line: only the typed text is new to the KV cache.
 
     User text is tokenized as plain text, so code that contains FIM marker strings cannot inject tokens.
     """
@@ -71,4 +75,4 @@ def build_fim_tokens(
         # No file separator: the snippets become a comment-free preamble of the prefix.
         prefix = "".join(f"{s.text}\n" for s in extra) + prefix
     tokens += [sid(template.prefix), *tokenize(prefix), sid(template.suffix), *tokenize(suffix), sid(template.middle)]
-    return tokens
+    return tokens + tokenize(middle) if middle else tokens

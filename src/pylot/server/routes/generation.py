@@ -288,18 +288,18 @@ async def infill(body: InfillRequest, request: Request, state: StateDep) -> Any:
         time_limit_s=body.t_max_predict_ms / 1000 if body.t_max_predict_ms else None,
     )
     engine = state.engine
-    # llama-server places `prompt` right after the prefix (the text typed on the cursor's line).
-    prefix, suffix = body.input_prefix + body.prompt, body.input_suffix
+    # llama-server places `prompt` after the middle token: the text typed on the cursor's line.
     extra = [Snippet(e.filename, e.text) for e in body.input_extra]
     if not body.raw:
-        return await pipeline_infill(state, body, prefix, suffix, extra, request)
+        return await pipeline_infill(state, body, body.input_prefix + body.prompt, body.input_suffix, extra, request)
+    prefix, suffix, typed = body.input_prefix, body.input_suffix, body.prompt
     job = make_job(
         state,
         "infill",
         "fim",
-        [prefix, suffix, [asdict(s) for s in extra]],
+        [prefix, suffix, [asdict(s) for s in extra], typed],
         params,
-        lambda c: engine.stream_infill(prefix, suffix, params, extra, c),
+        lambda c: engine.stream_infill(prefix, suffix, params, extra, c, middle=typed),
     )
     started = time.monotonic()
 
