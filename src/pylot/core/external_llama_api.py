@@ -23,8 +23,6 @@ threads (httpx's connection pool is thread-safe).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import json
 import logging
 import queue
@@ -33,7 +31,7 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -44,17 +42,28 @@ from pydantic import SecretStr
 from pylot import __version__
 from pylot.config.settings import BackendSettings, ExternalServer
 from pylot.core.backend_policy import check_url, redact_url
+from pylot.core.external_wire import (
+    Progress,
+    Reader,
+    as_int,
+    native_body,
+    read_native,
+    read_openai,
+    retriable,
+    retry_after,
+    server_message,
+    status_error,
+    transport_error,
+)
 from pylot.core.llm_interface import CancelToken, Capabilities, LLMInterface, Snippet
+from pylot.core.loop_thread import LoopThread, release_on_drop
 from pylot.core.sse import SSEDecoder
 from pylot.errors import (
-    BackendAuthError,
-    BackendError,
     BackendResponseError,
     BackendTimeoutError,
     BackendUnavailableError,
     CapabilityError,
     ConfigError,
-    ContextLengthError,
     PylotError,
     RequestError,
 )
@@ -67,9 +76,6 @@ Dialect = Literal["llama", "openai"]
 T = TypeVar("T")
 _POLL_S = 0.05  # how often a waiting stream looks at its cancel token
 
-_CONTEXT_HINTS = ("context size", "context length", "context window", "exceed_context", "maximum context")
-_MAX_MESSAGE = 500
-
 
 @dataclass(frozen=True)
 class Health:
@@ -80,192 +86,12 @@ class Health:
     latency_ms: float
 
 
-# ---- errors --------------------------------------------------------------------------------------
-
-
-def _server_message(body: bytes) -> tuple[str, str]:
-    """(message, error type) from an error body: OpenAI/llama-server JSON, FastAPI's detail, or text."""
-    text = body.decode("utf-8", errors="replace").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text[:_MAX_MESSAGE] or "no message", ""
-    if isinstance(data, dict):
-        error = data.get("error", data)
-        if isinstance(error, dict):
-            message = error.get("message") or error.get("detail") or json.dumps(error)
-            return str(message)[:_MAX_MESSAGE], str(error.get("type") or "")
-        return str(error)[:_MAX_MESSAGE], ""
-    return text[:_MAX_MESSAGE], ""
-
-
-def status_error(
-    status: int, message: str, where: str, *, error_type: str = "", retry_after: float | None = None
-) -> PylotError:
-    """The exception for an HTTP error status from a backend, keeping the server's own message."""
-    text = f"{where}: {message}"
-    if status in (401, 403):
-        return BackendAuthError(f"{where} refused the API key ({status}): {message}")
-    if status in (400, 413, 422):
-        lowered = f"{message} {error_type}".lower()
-        if any(hint in lowered for hint in _CONTEXT_HINTS):
-            return ContextLengthError(text, param="prompt")
-        return RequestError(text)
-    if status == 501:
-        return CapabilityError(text)
-    if status in (429, 503):
-        return BackendUnavailableError(text, retry_after=retry_after)
-    return BackendResponseError(f"{where} answered {status}: {message}", status_code=status)
-
-
-def transport_error(exc: httpx.HTTPError, where: str) -> BackendError:
-    """The exception for a failure below HTTP: connecting, reading, timing out."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return BackendTimeoutError(f"{where}: timed out connecting")
-    if isinstance(exc, httpx.PoolTimeout):
-        return BackendTimeoutError(f"{where}: timed out waiting for a free connection")
-    if isinstance(exc, httpx.TimeoutException):
-        return BackendTimeoutError(f"{where}: timed out waiting for the server to answer")
-    if isinstance(exc, httpx.ConnectError):
-        hint = " (set backend.ca_bundle for a private CA)" if "CERTIFICATE_VERIFY_FAILED" in str(exc) else ""
-        return BackendUnavailableError(f"cannot connect to {where}: {exc}{hint}")
-    if isinstance(exc, httpx.TransportError):
-        return BackendUnavailableError(f"{where}: connection lost: {exc or type(exc).__name__}")
-    return BackendResponseError(f"{where}: {type(exc).__name__}: {exc}")
-
-
-def _retriable(exc: Exception) -> bool:
-    """Safe to send again to the same server: it refused, vanished or asked us to come back."""
-    if isinstance(exc, BackendUnavailableError):
-        return True
-    return isinstance(exc, BackendResponseError) and exc.status_code == 502
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers.get("retry-after", ""))
-    except ValueError:
-        return None
-
-
-# ---- reading streamed events ----------------------------------------------------------------------
-
-
-@dataclass
-class _Progress:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    finish: FinishReason | None = None
-    done: bool = False  # the server said the generation is complete
-    counted: bool = False  # the server reports token counts; otherwise chunks are counted
-
-
-def _int(value: Any, default: int) -> int:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
-
-
-def _read_native(data: dict[str, Any], p: _Progress) -> str:
-    """llama-server's /completion and /infill: {content, stop, tokens_predicted, tokens_evaluated, stop_type}."""
-    p.prompt_tokens = _int(data.get("tokens_evaluated"), p.prompt_tokens)
-    p.completion_tokens = _int(data.get("tokens_predicted"), p.completion_tokens)
-    if data.get("stop") is True:
-        p.finish = "length" if data.get("stop_type") == "limit" else "stop"
-        p.done = True
-    content = data.get("content")
-    return content if isinstance(content, str) else ""
-
-
-def _read_openai(data: dict[str, Any], p: _Progress) -> str:
-    """OpenAI completions and chat, streamed (choices[].text / delta.content) or whole (message.content)."""
-    usage = data.get("usage")
-    if isinstance(usage, dict):
-        p.prompt_tokens = _int(usage.get("prompt_tokens"), p.prompt_tokens)
-        p.completion_tokens = _int(usage.get("completion_tokens"), p.completion_tokens)
-        p.counted = True
-    parts: list[str] = []
-    choices = data.get("choices")
-    for choice in choices if isinstance(choices, list) else []:
-        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-            continue
-        message = choice.get("delta") or choice.get("message") or {}
-        text = choice.get("text") if "text" in choice else message.get("content") if isinstance(message, dict) else ""
-        if isinstance(text, str) and text:
-            parts.append(text)
-        reason = choice.get("finish_reason")
-        if reason:
-            p.finish = "length" if reason == "length" else "stop"
-    if parts and not p.counted:
-        p.completion_tokens += 1
-    return "".join(parts)
-
-
-_Reader = Callable[[dict[str, Any], _Progress], str]
-
-
 def _model_stem(path_or_name: str) -> str:
     name = re.split(r"[\\/]", path_or_name)[-1]
     return name[: -len(".gguf")] if name.lower().endswith(".gguf") else name
 
 
 # ---- the client ----------------------------------------------------------------------------------
-
-
-class _LoopThread:
-    """A private event loop in a daemon thread: the async core behind the client's blocking methods."""
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = threading.Lock()
-        self._closed = False
-        self._thread: threading.Thread | None = None
-
-    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        with self._lock:
-            if self._closed:
-                coro.close()
-                raise BackendUnavailableError(f"{self._name}: the client is closed")
-            if self._loop is None:
-                self._loop = asyncio.new_event_loop()
-                self._thread = threading.Thread(target=self._run, args=(self._loop,), name=f"pylot-http {self._name}")
-                self._thread.daemon = True
-                self._thread.start()
-            return asyncio.run_coroutine_threadsafe(coro, self._loop)
-
-    @staticmethod
-    def _run(loop: asyncio.AbstractEventLoop) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_forever()
-            for task in asyncio.all_tasks(loop):
-                task.cancel()
-            loop.run_until_complete(asyncio.sleep(0))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
-
-    def close(self, last: Coroutine[Any, Any, Any], *, wait: bool = True) -> None:
-        """Run `last` (the HTTP client's aclose) on the loop, then stop it; later submits are refused."""
-        with self._lock:
-            loop, self._loop, self._closed = self._loop, None, True
-        if loop is None:
-            last.close()
-            return
-
-        async def shutdown() -> None:
-            with contextlib.suppress(Exception):
-                await last
-            loop.stop()
-
-        future = asyncio.run_coroutine_threadsafe(shutdown(), loop)
-        if wait and threading.current_thread() is not self._thread:  # never wait on the loop from inside it
-            with contextlib.suppress(Exception):
-                future.result(timeout=5)
-
-
-def _release(loop: _LoopThread, http: httpx.AsyncClient) -> None:
-    """A client dropped without close(): its connections and loop go with it, without waiting."""
-    loop.close(http.aclose(), wait=False)
 
 
 class ExternalLlamaAPIClient(LLMInterface):
@@ -325,8 +151,8 @@ class ExternalLlamaAPIClient(LLMInterface):
             trust_env=False,
             follow_redirects=False,
         )
-        self._loop = _LoopThread(self.name)
-        self._finalizer = weakref.finalize(self, _release, self._loop, self._http)
+        self._loop = LoopThread(self.name)
+        self._finalizer = weakref.finalize(self, release_on_drop, self._loop, self._http)
         self._lock = threading.Lock()
         self._dialect: Dialect | None = None if dialect == "auto" else dialect
         self._caps: Capabilities | None = None
@@ -371,9 +197,9 @@ class ExternalLlamaAPIClient(LLMInterface):
         except httpx.HTTPError as exc:
             raise transport_error(exc, self.name) from exc
         if response.status_code >= 400:
-            message, type_ = _server_message(response.content)
+            message, type_ = server_message(response.content)
             raise status_error(
-                response.status_code, message, self.name, error_type=type_, retry_after=_retry_after(response)
+                response.status_code, message, self.name, error_type=type_, retry_after=retry_after(response)
             )
         return response
 
@@ -401,7 +227,7 @@ class ExternalLlamaAPIClient(LLMInterface):
 
     def _backoff(self, exc: Exception, attempt: int, deadline: float, cancel: CancelToken | None) -> bool:
         """Sleep before another try if one is allowed; False if the error should be raised."""
-        if attempt >= self.retries or not _retriable(exc) or (cancel is not None and cancel.cancelled):
+        if attempt >= self.retries or not retriable(exc) or (cancel is not None and cancel.cancelled):
             return False
         delay = min(self.backoff_s * 2**attempt, 2.0)
         hinted = getattr(exc, "retry_after", None)
@@ -428,7 +254,7 @@ class ExternalLlamaAPIClient(LLMInterface):
         elapsed = (time.monotonic() - started) * 1000
         if response.status_code < 300:
             return Health(True, "ok", elapsed)
-        message, _ = _server_message(response.content)
+        message, _ = server_message(response.content)
         return Health(False, f"{response.status_code}: {message}", elapsed)
 
     def props(self) -> dict[str, Any]:
@@ -492,7 +318,7 @@ class ExternalLlamaAPIClient(LLMInterface):
     def _llama_capabilities(self) -> Capabilities:
         props = self.props()
         defaults = props.get("default_generation_settings")
-        n_ctx = _int(defaults.get("n_ctx") if isinstance(defaults, dict) else None, _int(props.get("n_ctx"), 0))
+        n_ctx = as_int(defaults.get("n_ctx") if isinstance(defaults, dict) else None, as_int(props.get("n_ctx"), 0))
         path = str(props.get("model_path") or "")
         model_id = _model_stem(str(props.get("model_alias") or path or "llama-server"))
         return Capabilities(
@@ -529,7 +355,7 @@ class ExternalLlamaAPIClient(LLMInterface):
         meta: dict[str, Any] = meta_raw if isinstance(meta_raw, dict) else {}
         n_ctx = 0
         for value in (first.get("max_model_len"), first.get("context_length"), meta.get("n_ctx")):
-            n_ctx = _int(value, 0)
+            n_ctx = as_int(value, 0)
             if n_ctx:
                 break
         return Capabilities(
@@ -545,9 +371,9 @@ class ExternalLlamaAPIClient(LLMInterface):
 
     def stream(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> Iterator[Chunk]:
         if self.dialect == "llama":
-            return self._stream("/completion", {"prompt": prompt, **_native(params)}, _read_native, params, cancel)
+            return self._stream("/completion", {"prompt": prompt, **native_body(params)}, read_native, params, cancel)
         body = {"prompt": prompt, **self._openai(params)}
-        return self._stream("/v1/completions", body, _read_openai, params, cancel)
+        return self._stream("/v1/completions", body, read_openai, params, cancel)
 
     def stream_infill(
         self,
@@ -565,12 +391,12 @@ class ExternalLlamaAPIClient(LLMInterface):
                 "input_suffix": suffix,
                 "input_extra": [{"filename": s.filename, "text": s.text} for s in extra],
                 "prompt": middle,
-                **_native(params),
+                **native_body(params),
             }
-            return self._stream("/infill", body, _read_native, params, cancel)
+            return self._stream("/infill", body, read_native, params, cancel)
         # The OpenAI shape has no place for other files; the prefix and suffix carry the request.
         body = {"prompt": prefix + middle, "suffix": suffix, **self._openai(params)}
-        return self._stream("/v1/completions", body, _read_openai, params, cancel)
+        return self._stream("/v1/completions", body, read_openai, params, cancel)
 
     def stream_chat(
         self,
@@ -585,7 +411,7 @@ class ExternalLlamaAPIClient(LLMInterface):
             body["tools"] = list(tools)
         if self.dialect == "llama":
             body.update(top_k=params.top_k, min_p=params.min_p, repeat_penalty=params.repeat_penalty)
-        return self._stream("/v1/chat/completions", body, _read_openai, params, cancel)
+        return self._stream("/v1/chat/completions", body, read_openai, params, cancel)
 
     def _openai(self, params: GenerationParams) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -607,7 +433,7 @@ class ExternalLlamaAPIClient(LLMInterface):
         self,
         path: str,
         body: dict[str, Any],
-        reader: _Reader,
+        reader: Reader,
         params: GenerationParams,
         cancel: CancelToken | None,
     ) -> Iterator[Chunk]:
@@ -630,7 +456,7 @@ class ExternalLlamaAPIClient(LLMInterface):
         self,
         path: str,
         body: dict[str, Any],
-        reader: _Reader,
+        reader: Reader,
         params: GenerationParams,
         cancel: CancelToken | None,
         deadline: float,
@@ -672,7 +498,7 @@ class ExternalLlamaAPIClient(LLMInterface):
         self,
         path: str,
         body: dict[str, Any],
-        reader: _Reader,
+        reader: Reader,
         out: queue.SimpleQueue[Chunk | BaseException | None],
         deadline: float,
     ) -> None:
@@ -695,15 +521,15 @@ class ExternalLlamaAPIClient(LLMInterface):
             out.put(None)
 
     async def _read_stream(
-        self, path: str, body: dict[str, Any], reader: _Reader, out: queue.SimpleQueue[Chunk | BaseException | None]
+        self, path: str, body: dict[str, Any], reader: Reader, out: queue.SimpleQueue[Chunk | BaseException | None]
     ) -> None:
-        p = _Progress()
+        p = Progress()
         log.debug("POST %s%s (stream)", self.name, path)
         async with self._http.stream("POST", path, json=body) as response:
             if response.status_code >= 400:
-                message, type_ = _server_message(await response.aread())
+                message, type_ = server_message(await response.aread())
                 raise status_error(
-                    response.status_code, message, self.name, error_type=type_, retry_after=_retry_after(response)
+                    response.status_code, message, self.name, error_type=type_, retry_after=retry_after(response)
                 )
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 # A server that ignored `stream: true` answers with one JSON document.
@@ -730,7 +556,7 @@ class ExternalLlamaAPIClient(LLMInterface):
                 f"{self.name}: the stream ended before the generation finished (after {p.completion_tokens} tokens)"
             )
 
-    def _event(self, data: str, reader: _Reader, p: _Progress, path: str) -> str:
+    def _event(self, data: str, reader: Reader, p: Progress, path: str) -> str:
         if data.strip() == "[DONE]":
             p.done = True
             return ""
@@ -742,8 +568,8 @@ class ExternalLlamaAPIClient(LLMInterface):
             raise BackendResponseError(f"{self.name}{path}: a streamed event is not a JSON object")
         error = payload.get("error")
         if error is not None:
-            message, type_ = _server_message(json.dumps(payload).encode())
-            code = _int(error.get("code"), 500) if isinstance(error, dict) else 500
+            message, type_ = server_message(json.dumps(payload).encode())
+            code = as_int(error.get("code"), 500) if isinstance(error, dict) else 500
             raise status_error(code, message, self.name, error_type=type_)
         return reader(payload, p)
 
@@ -768,7 +594,7 @@ class ExternalLlamaAPIClient(LLMInterface):
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list) or len(items) != len(texts):
             raise BackendResponseError(f"{self.name}/v1/embeddings: expected {len(texts)} embeddings")
-        ordered = sorted(items, key=lambda item: _int(item.get("index"), 0) if isinstance(item, dict) else 0)
+        ordered = sorted(items, key=lambda item: as_int(item.get("index"), 0) if isinstance(item, dict) else 0)
         try:
             return [[float(x) for x in item["embedding"]] for item in ordered]
         except (KeyError, TypeError, ValueError):
@@ -789,28 +615,11 @@ class ExternalLlamaAPIClient(LLMInterface):
         tokens = data.get("tokens") if isinstance(data, dict) else None
         if not isinstance(tokens, list):
             raise BackendResponseError(f"{self.name}/tokenize: no token list in the answer")
-        return [t if isinstance(t, int) else _int(t.get("id"), -1) for t in tokens]
+        return [t if isinstance(t, int) else as_int(t.get("id"), -1) for t in tokens]
 
     def close(self) -> None:
         self._finalizer.detach()
         self._loop.close(self._http.aclose())
-
-
-def _native(params: GenerationParams) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "n_predict": params.max_tokens,
-        "temperature": params.temperature,
-        "top_p": params.top_p,
-        "top_k": params.top_k,
-        "min_p": params.min_p,
-        "repeat_penalty": params.repeat_penalty,
-        "stop": list(params.stop),
-        "cache_prompt": True,
-        "stream": True,
-    }
-    if params.seed is not None:
-        body["seed"] = params.seed
-    return body
 
 
 def _stopped(
