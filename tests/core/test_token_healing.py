@@ -52,6 +52,13 @@ def test_the_healer_masks_until_the_text_is_written_and_returns_only_what_follow
     assert healer.consume(b"(") == b"("
 
 
+def test_text_no_token_spells_is_not_forced() -> None:
+    healer = Healer(PieceIndex(VOCAB), b"zz")
+    assert not healer.can_start() and Healer(PieceIndex(VOCAB), b".jo").can_start()
+    logits = np.zeros(len(VOCAB), dtype=np.single)
+    assert healer(None, logits) is logits and healer.consume(b"(") == b"("
+
+
 def test_a_real_model_finishes_a_word_cut_by_the_cursor(qwen) -> None:
     greedy = GenerationParams(max_tokens=6, temperature=0.0, stop=["\n"])
     r = qwen.infill("import os\n\n", "\n", greedy, middle="full = os.path.jo")

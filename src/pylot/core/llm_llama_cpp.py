@@ -153,8 +153,10 @@ class LlamaLLM(LLMInterface):
     ) -> Iterator[Chunk]:
         """The middle's last piece (a partial word, trailing spaces) is healed: the model writes it again."""
         head, tail = split_tail(middle)
-        tokens = self.fim_tokens(prefix, suffix, extra, head)
         healer = Healer(self.piece_index(), tail.encode("utf-8")) if tail else None
+        if healer is not None and not healer.can_start():
+            head, healer = middle, None  # no token spells the tail: keep it in the prompt as it is
+        tokens = self.fim_tokens(prefix, suffix, extra, head)
         return self.stream_tokens(tokens, params, cancel, healer)
 
     def piece_index(self) -> PieceIndex:

@@ -69,11 +69,18 @@ class Healer:
         self._index = index
         self.remaining = forced
 
+    def can_start(self) -> bool:
+        """Some token agrees with the text to heal (byte-level vocabularies always have one)."""
+        return bool(self._index.agreeing(self.remaining).size)
+
     def __call__(self, input_ids: Any, logits: np.ndarray) -> np.ndarray:
         """A llama-cpp-python logits processor (logits in token-id order)."""
         if not self.remaining:
             return logits
         allowed = self._index.agreeing(self.remaining)
+        if not allowed.size:  # no token spells it (a vocabulary without byte tokens): let the model write on
+            self.remaining = b""
+            return logits
         masked = np.full_like(logits, -np.inf)
         masked[allowed] = logits[allowed]
         return masked
