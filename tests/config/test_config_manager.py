@@ -170,3 +170,11 @@ def test_a_backend_url_the_policy_refuses_is_a_config_error(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="allowed_hosts"):
         ok.patch({"backend": {"external_url": "https://build-box.example:8080"}})
     assert ok.settings.backend.external_url == "http://127.0.0.1:8080"
+
+
+def test_a_renamed_key_says_what_replaced_it(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("completion:\n  prefix_chars: 8000\n")
+    with pytest.raises(ConfigError, match="prefix_tokens") as info:
+        ConfigManager(path, environ={})
+    assert str(path) in str(info.value)

@@ -55,6 +55,9 @@ class EndlessEngine:
     def tokenize(self, text: str) -> list[int]:
         return [0] * len(text.split())
 
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
     def close(self) -> None:
         pass
 

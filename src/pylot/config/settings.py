@@ -136,12 +136,20 @@ class GenerationSettings(_Section):
 
 class CompletionSettings(_Section):
     prefix_lines: int = Field(default=192, ge=1, description="Most lines before the cursor the model sees.")
-    prefix_chars: int = Field(default=8000, ge=100, description="Most characters before the cursor the model sees.")
+    prefix_tokens: int = Field(
+        default=2048, ge=16, description="Most tokens before the cursor the model sees (the model's own tokenizer)."
+    )
     # 24 lines: HumanEval single-line pass@1 0.53 with the 0.5B model, against 0.42 with 8 lines (measured).
     suffix_lines: int = Field(
         default=24, ge=0, description="Lines after the cursor the model sees; fewer is faster per keystroke."
     )
-    suffix_chars: int = Field(default=2000, ge=0, description="Most characters after the cursor the model sees.")
+    suffix_tokens: int = Field(default=512, ge=0, description="Most tokens after the cursor the model sees.")
+    extra_tokens: int = Field(
+        default=1024,
+        ge=0,
+        description="Most tokens of extra context (other open files, retrieved code) before the prefix; "
+        "snippets past the budget are cut or left out, the first ones kept.",
+    )
     stable_line: bool = Field(
         default=True,
         description="Give the model the cursor's line, as typed so far, after the middle token: prefix and "
@@ -164,6 +172,15 @@ class CompletionSettings(_Section):
     typeahead_entries: int = Field(
         default=128, ge=0, description="Recent suggestions kept to answer at once while the user types into them."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for old, new in (("prefix_chars", "prefix_tokens"), ("suffix_chars", "suffix_tokens")):
+                if old in data:
+                    raise ValueError(f"completion.{old} is now completion.{new}, a budget in tokens")
+        return data
 
 
 class CacheSettings(_Section):

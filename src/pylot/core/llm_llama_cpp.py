@@ -111,6 +111,9 @@ class LlamaLLM(LLMInterface):
     def tokenize(self, text: str) -> list[int]:
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def _prompt_tokens(self, text: str) -> list[int]:
         """A raw prompt: special-token text is honoured, as llama-server does."""
         return list(self._llm.tokenize(text.encode("utf-8"), add_bos=self._add_bos, special=True))

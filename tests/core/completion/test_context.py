@@ -1,4 +1,4 @@
-from pylot.core.completion.context import build_context, choose_mode, window_prefix, window_suffix
+from pylot.core.completion.context import TokenCounter, build_context, choose_mode, window_prefix, window_suffix
 
 
 def test_an_empty_body_after_a_block_opener_asks_for_a_block() -> None:
@@ -17,21 +17,49 @@ def test_text_on_the_line_or_a_body_below_asks_for_a_line() -> None:
 
 def test_the_prefix_window_starts_on_a_snapped_line_so_it_is_stable_while_typing() -> None:
     doc = "".join(f"line {i}\n" for i in range(500))
-    first = window_prefix(doc + "x", max_lines=100, max_chars=100_000)
-    later = window_prefix(doc + "line 500\nline 501\nxyz", max_lines=100, max_chars=100_000)
+    first = window_prefix(doc + "x", max_lines=100, max_tokens=100_000)
+    later = window_prefix(doc + "line 500\nline 501\nxyz", max_lines=100, max_tokens=100_000)
     assert first.split("\n")[0] == later.split("\n")[0]
     assert 100 <= first.count("\n") < 100 + 32
 
 
-def test_windows_respect_character_budgets() -> None:
-    doc = "".join(f"{'x' * 50}\n" for i in range(100))
-    assert len(window_prefix(doc, max_lines=1000, max_chars=1000)) <= 1000
-    assert window_suffix("a\nb\nc\nd\n", max_lines=2, max_chars=100) == "a\nb\nc"
+def words(text: str) -> int:
+    return len(text.split())  # a toy tokenizer: one token a word
+
+
+def test_the_prefix_window_fits_its_token_budget_and_stays_snapped() -> None:
+    doc = "".join(f"a b c d {i}\n" for i in range(1000))  # 5 tokens + a newline per line
+    windows = [window_prefix(doc + "x " * k, max_lines=10_000, max_tokens=600, count=words) for k in range(1, 30)]
+    for w in windows:
+        assert sum(words(line) + 1 for line in w.split("\n")) - 1 <= 600
+        assert int(w.split("\n")[0].split()[-1]) % 32 == 0  # starts on a snapped line
+    assert len({w.split("\n")[0] for w in windows}) == 1  # typing on does not move the start
+    assert windows[0].count("\n") >= 100 - 32
+
+
+def test_an_over_long_cursor_line_keeps_its_end() -> None:
+    line = " ".join(str(i) for i in range(5000))
+    w = window_prefix("import x\n" + line, max_lines=100, max_tokens=50, count=words)
+    assert w.endswith("4999") and words(w) <= 50 and "\n" not in w
+
+
+def test_the_suffix_window_fits_lines_and_tokens() -> None:
+    assert window_suffix("a\nb\nc\nd\n", max_lines=2, max_tokens=100) == "a\nb\nc"
+    assert window_suffix("a b\nc d\ne f\n", max_lines=10, max_tokens=5, count=words) == "a b\nc d"
+    head = window_suffix("a b c d e f g", max_lines=10, max_tokens=3, count=words)
+    assert head.startswith("a b") and words(head) <= 3
+
+
+def test_the_token_counter_remembers_lines() -> None:
+    calls: list[str] = []
+    counter = TokenCounter(lambda text: calls.append(text) or len(text))
+    assert [counter("abc"), counter("abc"), counter(""), counter("de")] == [3, 3, 0, 2]
+    assert calls == ["abc", "de"]
 
 
 def test_build_context_splits_the_cursor_line() -> None:
     ctx = build_context(
-        "def f():\n    return g(", ")\nx = 1\n", prefix_lines=10, prefix_chars=1000, suffix_lines=2, suffix_chars=100
+        "def f():\n    return g(", ")\nx = 1\n", prefix_lines=10, prefix_tokens=1000, suffix_lines=2, suffix_tokens=100
     )
     assert ctx.line_prefix == "    return g(" and ctx.line_suffix == ")"
     assert ctx.indent == "    " and not ctx.at_line_start and ctx.mode == "line"

@@ -8,6 +8,8 @@ import pytest
 
 from pylot.config.settings import CompletionSettings
 from pylot.core.completion import CodeCompletionRequest, CompletionPipeline
+from pylot.core.completion.pipeline import Budget
+from pylot.core.llm_interface import Snippet
 from pylot.errors import CancelledError
 from pylot.types import GenerationParams
 
@@ -110,17 +112,23 @@ class ScriptedEngine:
     def __init__(self, answers: dict[int | None, str]) -> None:
         self.answers = answers
         self.calls: list[int | None] = []
+        self.prompts: list[tuple[str, str, list[Snippet]]] = []
+        self.n_ctx = 4096
 
     def capabilities(self):  # type: ignore[no-untyped-def]
         from pylot.core.llm_interface import Capabilities
 
-        return Capabilities(model_id="scripted", n_ctx=4096, fim=True)
+        return Capabilities(model_id="scripted", n_ctx=self.n_ctx, fim=True)
 
     def stream_infill(self, prefix, suffix, params, extra=(), cancel=None, *, middle=""):  # type: ignore[no-untyped-def]
         from pylot.types import Chunk
 
         self.calls.append(params.seed)
+        self.prompts.append((prefix, suffix, list(extra)))
         yield Chunk(self.answers[params.seed] + "\n", "stop", 10, 5)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())  # one token a word
 
 
 def test_a_candidate_that_breaks_the_file_is_replaced_by_one_that_parses() -> None:
@@ -140,3 +148,32 @@ def test_without_python_no_extra_candidates_are_tried() -> None:
     p = pipeline(engine, parse_candidates=2)
     r = p.complete(CodeCompletionRequest("for x in xs:\n", "\n", language="go", mode="line"))
     assert engine.calls == [None] and r.candidates == 1
+
+
+def test_prefix_suffix_and_snippets_are_cut_to_their_token_budgets() -> None:
+    engine = ScriptedEngine({None: "x = 1"})
+    p = pipeline(engine, prefix_tokens=300, suffix_tokens=40, extra_tokens=50)
+    before = "".join(f"a{i} = {i}\n" for i in range(1000))  # 3 words a line
+    after = "".join(f"b{i} = {i}\n" for i in range(1000))
+    extra = [Snippet("one.py", "w " * 30), Snippet("two.py", "v\n" * 40), Snippet("three.py", "never")]
+    p.complete(CodeCompletionRequest(before, after, extra=extra, mode="line"))
+    prefix, suffix, snippets = engine.prompts[-1]
+    assert 150 <= len(prefix.split()) + prefix.count("\n") <= 300 and prefix.endswith("a999 = 999\n")
+    assert len(suffix.split()) <= 40 and suffix.startswith("b0 = 0")
+    assert [s.filename for s in snippets] == ["one.py", "two.py"]
+    assert snippets[0].text == extra[0].text and 0 < snippets[1].text.count("v") < 40
+
+
+def test_budgets_shrink_to_a_small_context_window() -> None:
+    s = CompletionSettings()
+    assert Budget.fit(s, 1 << 20) == Budget(s.prefix_tokens, s.suffix_tokens, s.extra_tokens)
+    small = Budget.fit(s, 1024)
+    assert small.prefix + small.suffix + small.extra + s.block_max_tokens <= 1024
+    assert small.prefix > small.extra > small.suffix > 0
+
+
+def test_the_built_in_engine_counts_with_its_own_tokenizer(qwen) -> None:
+    p = pipeline(qwen, prefix_tokens=200, typeahead_entries=0)
+    before = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(200))
+    r = p.complete(CodeCompletionRequest(before + "def main():\n    return helper_", "\n", language="python"))
+    assert 100 < r.prompt_tokens <= 200 + 24 + 8  # prefix budget, the short suffix and the FIM tokens

@@ -5,7 +5,7 @@ from pylot.core.completion.postprocess import finalize, should_stop
 def ctx(prefix: str, suffix: str, mode: str | None = None):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    c = build_context(prefix, suffix, prefix_lines=100, prefix_chars=10_000, suffix_lines=8, suffix_chars=1000)
+    c = build_context(prefix, suffix, prefix_lines=100, prefix_tokens=10_000, suffix_lines=8, suffix_tokens=1000)
     return replace(c, mode=mode) if mode else c
 
 

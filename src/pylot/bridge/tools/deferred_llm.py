@@ -53,3 +53,6 @@ class DeferredLLM(LLMInterface):
 
     def tokenize(self, text: str) -> list[int]:
         return self._resolve().tokenize(text)
+
+    def count_tokens(self, text: str) -> int:
+        return self._resolve().count_tokens(text)

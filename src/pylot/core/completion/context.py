@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from pylot.core.llm_interface import estimate_tokens
 
 Mode = Literal["line", "block"]
 
@@ -35,29 +38,78 @@ def _indent_width(line: str) -> int:
     return len(expanded) - len(expanded.lstrip())
 
 
-def window_prefix(prefix: str, max_lines: int, max_chars: int, snap: int = 32) -> str:
-    """The last lines before the cursor, starting at a line number that is a multiple of `snap`.
+class TokenCounter:
+    """Counts tokens line by line and remembers the counts: while the user types, only the cursor's line
+    is new, so a window of 200 lines costs one tokenizer call per keystroke."""
+
+    def __init__(self, count: Callable[[str], int], capacity: int = 8192) -> None:
+        self._count = count
+        self._capacity = capacity
+        self._known: dict[str, int] = {}
+
+    def __call__(self, line: str) -> int:
+        n = self._known.get(line)
+        if n is None:
+            if len(self._known) >= self._capacity:
+                self._known.clear()
+            n = self._known[line] = self._count(line) if line else 0
+        return n
+
+
+def window_prefix(
+    prefix: str, max_lines: int, max_tokens: int, count: Callable[[str], int] = estimate_tokens, snap: int = 32
+) -> str:
+    """The last lines before the cursor within both budgets, starting at a line number that is a multiple of `snap`.
 
     Snapping keeps the window's first line fixed while the user types on, so the prompt's beginning
-    (and the model's KV cache for it) stays the same from one keystroke to the next.
+    (and the model's KV cache for it) stays the same from one keystroke to the next. The line budget
+    snaps down (a few lines more), the token budget snaps up (never more tokens than allowed).
     """
     lines = prefix.split("\n")
     cursor_line = len(lines) - 1
-    start = 0
-    if cursor_line > max_lines:
-        start = (cursor_line - max_lines) // snap * snap
-    text = "\n".join(lines[start:])
-    while len(text) > max_chars and start < cursor_line:
-        start += snap if start + snap < cursor_line else 1
-        text = "\n".join(lines[start:])
-    return text
+    start = max(0, (cursor_line - max_lines) // snap * snap)
+    used, first = 0, cursor_line + 1  # `first`: the earliest line that still fits the token budget
+    while first > start:
+        cost = count(lines[first - 1]) + (1 if first - 1 < cursor_line else 0)  # each line's newline
+        if used + cost > max_tokens:
+            break
+        used += cost
+        first -= 1
+    if first > cursor_line:  # the cursor's line alone is over budget: keep its end
+        return _tail_within(lines[cursor_line], max_tokens, count)
+    if first > start:
+        snapped = -(-first // snap) * snap
+        start = snapped if snapped <= cursor_line else first
+    return "\n".join(lines[start:])
 
 
-def window_suffix(suffix: str, max_lines: int, max_chars: int) -> str:
-    """The first lines after the cursor; short, because every keystroke re-evaluates all of them."""
-    lines = suffix.split("\n")
-    text = "\n".join(lines[: max_lines + 1])
-    return text[:max_chars]
+def window_suffix(suffix: str, max_lines: int, max_tokens: int, count: Callable[[str], int] = estimate_tokens) -> str:
+    """The first lines after the cursor within both budgets; short, because every keystroke re-evaluates them."""
+    lines = suffix.split("\n")[: max_lines + 1]
+    used = 0
+    for i, line in enumerate(lines):
+        cost = count(line) + (1 if i else 0)
+        if used + cost > max_tokens:
+            if i == 0:
+                return _head_within(line, max_tokens, count)
+            return "\n".join(lines[:i])
+        used += cost
+    return "\n".join(lines)
+
+
+def _tail_within(text: str, max_tokens: int, count: Callable[[str], int]) -> str:
+    """The longest end of one over-long line that fits the budget (minified code, a data blob)."""
+    keep = len(text)
+    while keep and count(text[len(text) - keep :]) > max_tokens:
+        keep = keep * 3 // 4
+    return text[len(text) - keep :]
+
+
+def _head_within(text: str, max_tokens: int, count: Callable[[str], int]) -> str:
+    keep = len(text)
+    while keep and count(text[:keep]) > max_tokens:
+        keep = keep * 3 // 4
+    return text[:keep]
 
 
 def choose_mode(prefix: str, suffix: str, multiline: bool = True) -> Mode:
@@ -84,16 +136,18 @@ def build_context(
     suffix: str,
     *,
     prefix_lines: int,
-    prefix_chars: int,
+    prefix_tokens: int,
     suffix_lines: int,
-    suffix_chars: int,
+    suffix_tokens: int,
     multiline: bool = True,
+    count: Callable[[str], int] = estimate_tokens,
 ) -> CursorContext:
+    """The windows the model sees; `count` is the engine's tokenizer where it has one in process."""
     line_prefix = prefix.rsplit("\n", 1)[-1]
     line_suffix = suffix.split("\n", 1)[0]
     return CursorContext(
-        prefix=window_prefix(prefix, prefix_lines, prefix_chars),
-        suffix=window_suffix(suffix, suffix_lines, suffix_chars),
+        prefix=window_prefix(prefix, prefix_lines, prefix_tokens, count),
+        suffix=window_suffix(suffix, suffix_lines, suffix_tokens, count),
         line_prefix=line_prefix,
         line_suffix=line_suffix,
         mode=choose_mode(prefix, suffix, multiline),

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pylot.config.settings import CompletionSettings
 from pylot.core.balancer import current_session
-from pylot.core.completion.context import CursorContext, Mode, build_context
+from pylot.core.completion.context import CursorContext, Mode, TokenCounter, build_context
 from pylot.core.completion.postprocess import finalize, should_stop
 from pylot.core.completion.typeahead import TypeaheadCache
 from pylot.core.llm_interface import CancelToken, LLMInterface, Snippet
@@ -82,23 +82,29 @@ class CompletionPipeline:
         self._inflight: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
         self.cancelled_by_newer = 0
+        self._counting: tuple[LLMInterface, TokenCounter] | None = None
 
     def complete(self, req: CodeCompletionRequest, cancel: CancelToken | None = None) -> CodeCompletion:
         started = time.monotonic()
         s = self._settings()
+        engine = self._engine()
+        caps = engine.capabilities()
+        count = self._counter(engine)
+        budget = Budget.fit(s, caps.n_ctx)
         ctx = build_context(
             req.prefix,
             req.suffix,
             prefix_lines=s.prefix_lines,
-            prefix_chars=s.prefix_chars,
+            prefix_tokens=budget.prefix,
             suffix_lines=s.suffix_lines,
-            suffix_chars=s.suffix_chars,
+            suffix_tokens=budget.suffix,
             multiline=s.multiline,
+            count=count,
         )
         if req.mode:
             ctx = replace(ctx, mode=req.mode)
-        engine = self._engine()
-        caps = engine.capabilities()
+        if req.extra:
+            req = replace(req, extra=fit_snippets(req.extra, budget.extra, count))
         fim = caps.fim
         stable_line = s.stable_line and caps.heals_middle
         hit = self.typeahead.lookup(ctx.prefix, ctx.suffix) if s.typeahead_entries else None
@@ -160,6 +166,13 @@ class CompletionPipeline:
         )
         return result
 
+    def _counter(self, engine: LLMInterface) -> TokenCounter:
+        """Line token counts for this engine, remembered across keystrokes (a new engine starts afresh)."""
+        counting = self._counting
+        if counting is None or counting[0] is not engine:
+            counting = self._counting = (engine, TokenCounter(engine.count_tokens))
+        return counting[1]
+
     def _params(self, req: CodeCompletionRequest, ctx: CursorContext, s: CompletionSettings) -> GenerationParams:
         base = self._base_params()
         default_max = s.line_max_tokens if ctx.mode == "line" else s.block_max_tokens
@@ -191,7 +204,7 @@ class CompletionPipeline:
         try:
             if fim:
                 prefix, middle = ctx.prefix, ""
-                if stable_line and ctx.line_prefix:
+                if stable_line and ctx.line_prefix and ctx.prefix.endswith(ctx.line_prefix):
                     prefix, middle = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)], ctx.line_prefix
                 stream = engine.stream_infill(prefix, ctx.suffix, params, req.extra, cancel, middle=middle)
             else:
@@ -233,6 +246,45 @@ class CompletionPipeline:
             with self._lock:
                 if self._inflight.get(session) is token:
                     del self._inflight[session]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Token budgets for one prompt: the configured ones, shrunk together when the model's context is smaller."""
+
+    prefix: int
+    suffix: int
+    extra: int
+
+    @classmethod
+    def fit(cls, s: CompletionSettings, n_ctx: int) -> Budget:
+        room = n_ctx - max(s.line_max_tokens, s.block_max_tokens) - 32  # FIM tokens and file names
+        wanted = s.prefix_tokens + s.suffix_tokens + s.extra_tokens
+        if n_ctx <= 0 or wanted <= room:
+            return cls(s.prefix_tokens, s.suffix_tokens, s.extra_tokens)
+        scale = max(room, 64) / wanted
+        return cls(max(16, int(s.prefix_tokens * scale)), int(s.suffix_tokens * scale), int(s.extra_tokens * scale))
+
+
+def fit_snippets(snippets: Sequence[Snippet], budget: int, count: Callable[[str], int]) -> list[Snippet]:
+    """The snippets that fit the budget, first ones first; the one that crosses it keeps its first lines."""
+    kept: list[Snippet] = []
+    left = budget
+    for snippet in snippets:
+        left -= count(snippet.filename) + 2
+        lines = snippet.text.split("\n")
+        fitting: list[str] = []
+        for line in lines:
+            cost = count(line) + 1
+            if cost > left:
+                break
+            fitting.append(line)
+            left -= cost
+        if any(ln.strip() for ln in fitting):
+            kept.append(Snippet(snippet.filename, "\n".join(fitting)))
+        if len(fitting) < len(lines):
+            break
+    return kept
 
 
 def _breaks_file(req: CodeCompletionRequest, text: str) -> bool:
