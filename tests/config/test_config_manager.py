@@ -113,6 +113,27 @@ def test_live_reload_applies_good_edits_and_keeps_old_config_on_bad_ones(tmp_pat
     assert seen == [20, 30]
 
 
+def test_live_reload_waits_for_a_write_to_finish(tmp_path: Path) -> None:
+    # Editors truncate, then write: the empty file in between must not be taken for "all defaults".
+    path = tmp_path / "c.yaml"
+    path.write_text("generation:\n  max_tokens: 10\n")
+    m = ConfigManager(path, environ={})
+    seen: list[int] = []
+    m.on_change(lambda old, new: seen.append(new.generation.max_tokens))
+    m.watch(interval_s=0.6)  # polls at 0.6 s, 1.2 s, ...; _wait below returns just after one
+    try:
+        for value in (20, 30):
+            # truncate just before the next poll, write the new settings just after it
+            time.sleep(0.45)
+            path.write_text("")
+            time.sleep(0.3)
+            path.write_text(f"generation:\n  max_tokens: {value}\n")
+            _wait(lambda v=value: m.settings.generation.max_tokens == v)  # type: ignore[misc]
+    finally:
+        m.stop_watching()
+    assert seen == [20, 30]
+
+
 def _wait(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not cond():

@@ -242,14 +242,15 @@ class ConfigManager:
         with self._lock:
             if self.path is None or not self.path.exists():
                 return False
+            stamp = _stamp(self.path)  # before reading: a write that lands meanwhile is seen next time
             try:
                 file_data = load_file(self.path)
                 new = validate(self._effective(file_data), str(self.path))
             except ConfigError as exc:
-                self._stamp = _stamp(self.path)
+                self._stamp = stamp
                 log.warning("config reload rejected, keeping the previous settings: %s", exc)
                 return False
-            self._stamp = _stamp(self.path)
+            self._stamp = stamp
             self._file_data = file_data
             self._swap(new)
             log.info("config reloaded from %s", self.path)
@@ -270,9 +271,16 @@ class ConfigManager:
         self._stop.clear()
 
         def loop() -> None:
+            # A change is read once the file has stopped changing for one interval, so an editor's
+            # half-written (say, just truncated) file is never taken for the new settings.
+            seen = self._stamp
             while not self._stop.wait(interval_s):
-                if self.path is not None and self.path.exists() and _stamp(self.path) != self._stamp:
+                if self.path is None:
+                    continue
+                stamp = _stamp(self.path)
+                if stamp is not None and stamp != self._stamp and stamp == seen:
                     self.reload()
+                seen = stamp
 
         self._watcher = threading.Thread(target=loop, name="pylot-config-watch", daemon=True)
         self._watcher.start()
