@@ -1,18 +1,33 @@
-from pylot.core.completion.context import TokenCounter, build_context, choose_mode, window_prefix, window_suffix
+from pylot.core.completion.context import (
+    TokenCounter,
+    block_scope,
+    build_context,
+    choose_mode,
+    window_prefix,
+    window_suffix,
+)
 
 
-def test_an_empty_body_after_a_block_opener_asks_for_a_block() -> None:
+def test_an_empty_line_asks_for_a_block() -> None:
     assert choose_mode("def f(x):\n    ", "\n\nprint(f(1))\n") == "block"
     assert choose_mode("    if x < y:\n        ", "\n    return False\n") == "block"
     assert choose_mode("function f() {\n  ", "\n}\n") == "block"
+    assert choose_mode('def f(x):\n    """Doc."""\n', "\n    return x\n") == "block"
 
 
-def test_text_on_the_line_or_a_body_below_asks_for_a_line() -> None:
+def test_text_on_the_line_or_after_the_cursor_asks_for_a_line() -> None:
     assert choose_mode("def f(x):\n    ret", "\n") == "line"
     assert choose_mode("x = foo(", ")\n") == "line"
-    assert choose_mode("def f(x):\n    ", "\n    y = 2\n    return y\n") == "line"
     assert choose_mode("a = 1\n", "b = 2\n") == "line"
     assert choose_mode("def f(x):\n    ", "\n", multiline=False) == "line"
+
+
+def test_a_block_ends_below_the_opener_or_below_the_cursors_level() -> None:
+    assert block_scope("def f(x):\n    ") == 0  # the body: deeper than the def
+    assert block_scope("    for x in xs:\n") == 4
+    assert block_scope('def f(x):\n    """Doc."""\n') == 3  # statements at the docstring's level
+    assert block_scope("def f(x):\n    y = 1\n        ") == 7  # the typed indentation counts
+    assert block_scope("") == -1
 
 
 def test_the_prefix_window_starts_on_a_snapped_line_so_it_is_stable_while_typing() -> None:

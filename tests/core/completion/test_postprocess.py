@@ -67,3 +67,45 @@ def test_block_length_is_capped() -> None:
     c = ctx("def f():\n    ", "\n")
     raw = "".join(f"    a{i} = {i}\n" for i in range(30)).lstrip()
     assert finalize(raw, c, "length", 5).count("\n") == 4
+
+
+def test_a_line_that_opens_a_block_goes_on_with_its_body() -> None:
+    c = ctx("def f(xs):\n    for x in xs:", "\n\nprint(1)\n")
+    assert c.mode == "line"
+    assert not should_stop("\n        total += x\n", c, 10)
+    assert should_stop("\n        total += x\n    return total\n", c, 10)
+    assert finalize("\n        total += x\n    return total", c, "stop", 10) == "\n        total += x"
+
+
+def test_a_line_typed_half_way_is_finished_and_its_block_follows() -> None:
+    c = ctx("def f(n):\n    for i in r", "\n    return 1\n")
+    raw = "ange(n):\n        if n % i == 0:\n            return i\n    return 1\n"
+    assert finalize(raw, c, "stop", 10) == "ange(n):\n        if n % i == 0:\n            return i"
+
+
+def test_a_line_that_opens_nothing_stays_one_line() -> None:
+    c = ctx("def f(n):\n    total = ", "\n")
+    assert should_stop("n + 1\n", c, 10)
+    assert finalize("n + 1\n    return total", c, "stop", 10) == "n + 1"
+    c = ctx("for x in ", "  # loop\n")  # text after the cursor: the rest of this line only
+    assert finalize("xs:\n    pass", c, "stop", 10) == "xs:"
+
+
+def test_without_multiline_a_line_never_goes_on() -> None:
+    c = build_context(
+        "for x in xs:", "\n", prefix_lines=100, prefix_tokens=10_000, suffix_lines=8, suffix_tokens=100, multiline=False
+    )
+    assert should_stop("\n", c, 10) and finalize("\n    pass", c, "stop", 10) == ""
+
+
+def test_statements_on_an_empty_line_stop_where_the_suffix_goes_on() -> None:
+    c = ctx('def f(xs):\n    """Sum."""\n', "\n    return total\n")
+    assert c.mode == "block"
+    raw = "    total = 0\n    for x in xs:\n        total += x\n    return total\n"
+    assert finalize(raw, c, "stop", 10) == "    total = 0\n    for x in xs:\n        total += x"
+
+
+def test_a_closing_brace_ends_the_block_unless_the_suffix_has_it() -> None:
+    assert finalize("\n  y();\n}\nfoo();", ctx("if (x) {", "\n"), "stop", 10) == "\n  y();\n}"
+    assert finalize("\n  y();\n}\nfoo();", ctx("if (x) {", "\n}\n"), "stop", 10) == "\n  y();"
+    assert not should_stop("\n  y();\n}", ctx("if (x) {", "\n"), 10)  # wait for the closer's line to end

@@ -23,6 +23,13 @@ class CursorContext:
     line_prefix: str  # the cursor's line, up to the cursor
     line_suffix: str  # the cursor's line, after the cursor
     mode: Mode
+    scope: int = -1  # a suggested line indented this much or less ends a block
+    multiline: bool = True  # whether a line may go on into the block it opens
+
+    @property
+    def line_may_open_block(self) -> bool:
+        """At the end of a line, the suggestion may finish the line and go on with the block it opens."""
+        return self.multiline and not self.line_suffix.strip()
 
     @property
     def indent(self) -> str:
@@ -113,22 +120,31 @@ def _head_within(text: str, max_tokens: int, count: Callable[[str], int]) -> str
 
 
 def choose_mode(prefix: str, suffix: str, multiline: bool = True) -> Mode:
-    """A block when the cursor sits on an empty line inside a block that has no body yet, else a line.
+    """A block on an empty line (the model may write several statements), else the rest of the line.
 
-    "def f(x):\\n    |" followed by a dedent (or nothing) asks for the body; anything typed on the
-    line, or a body that already continues below, asks for the rest of one line.
+    Text typed on the line, or text after the cursor, asks for the rest of one line; a line that the
+    suggestion ends with a block opener may still go on with the block (see `line_may_open_block`).
     """
     line_prefix = prefix.rsplit("\n", 1)[-1]
     line_suffix = suffix.split("\n", 1)[0]
     if not multiline or line_prefix.strip() or line_suffix.strip():
         return "line"
-    previous = next((ln for ln in reversed(prefix.split("\n")[:-1]) if ln.strip()), None)
-    if previous is None or not previous.rstrip().endswith(BLOCK_OPENERS):
-        return "line"
-    following = next((ln for ln in suffix.split("\n")[1:] if ln.strip()), None)
-    if following is not None and _indent_width(following) > _indent_width(previous):
-        return "line"  # the block already has a body below the cursor
     return "block"
+
+
+def block_scope(prefix: str) -> int:
+    """The indentation at or below which a suggested block ends, for a cursor on an empty line.
+
+    After a line that opens a block, the body must be deeper than that line. Elsewhere the block holds
+    statements at the cursor's level (its typed indentation, or the previous line's when none is typed).
+    """
+    lines = prefix.split("\n")
+    previous = next((ln for ln in reversed(lines[:-1]) if ln.strip()), None)
+    if previous is None:
+        return -1
+    if previous.rstrip().endswith(BLOCK_OPENERS):
+        return _indent_width(previous)
+    return (_indent_width(lines[-1]) if lines[-1] else _indent_width(previous)) - 1
 
 
 def build_context(
@@ -151,4 +167,6 @@ def build_context(
         line_prefix=line_prefix,
         line_suffix=line_suffix,
         mode=choose_mode(prefix, suffix, multiline),
+        scope=block_scope(prefix),
+        multiline=multiline,
     )
