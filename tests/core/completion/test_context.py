@@ -13,10 +13,13 @@ def test_an_empty_line_asks_for_a_block() -> None:
     assert choose_mode("    if x < y:\n        ", "\n    return False\n") == "block"
     assert choose_mode("function f() {\n  ", "\n}\n") == "block"
     assert choose_mode('def f(x):\n    """Doc."""\n', "\n    return x\n") == "block"
+    assert choose_mode("    for x in xs:", "\n") == "block"  # the end of a line that opens one
 
 
 def test_text_on_the_line_or_after_the_cursor_asks_for_a_line() -> None:
     assert choose_mode("def f(x):\n    ret", "\n") == "line"
+    assert choose_mode("    for x in r", "\n") == "line"
+    assert choose_mode("    for x in xs:", "  # loop\n") == "line"
     assert choose_mode("x = foo(", ")\n") == "line"
     assert choose_mode("a = 1\n", "b = 2\n") == "line"
     assert choose_mode("def f(x):\n    ", "\n", multiline=False) == "line"
@@ -24,6 +27,7 @@ def test_text_on_the_line_or_after_the_cursor_asks_for_a_line() -> None:
 
 def test_a_block_ends_below_the_opener_or_below_the_cursors_level() -> None:
     assert block_scope("def f(x):\n    ") == 0  # the body: deeper than the def
+    assert block_scope("x = 1\n    if x:") == 4  # opened on the cursor's line
     assert block_scope("    for x in xs:\n") == 4
     assert block_scope('def f(x):\n    """Doc."""\n') == 3  # statements at the docstring's level
     assert block_scope("def f(x):\n    y = 1\n        ") == 7  # the typed indentation counts

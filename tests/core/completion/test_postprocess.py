@@ -69,33 +69,29 @@ def test_block_length_is_capped() -> None:
     assert finalize(raw, c, "length", 5).count("\n") == 4
 
 
-def test_a_line_that_opens_a_block_goes_on_with_its_body() -> None:
+def test_the_end_of_a_line_that_opens_a_block_asks_for_its_body() -> None:
     c = ctx("def f(xs):\n    for x in xs:", "\n\nprint(1)\n")
-    assert c.mode == "line"
+    assert c.mode == "block"
     assert not should_stop("\n        total += x\n", c, 10)
     assert should_stop("\n        total += x\n    return total\n", c, 10)
     assert finalize("\n        total += x\n    return total", c, "stop", 10) == "\n        total += x"
+    assert finalize("".join(f"\n        a{i} = {i}" for i in range(9)), c, "length", 3).count("\n") == 3
 
 
-def test_a_line_typed_half_way_is_finished_and_its_block_follows() -> None:
+def test_a_half_typed_line_gets_the_rest_of_that_line_only() -> None:
     c = ctx("def f(n):\n    for i in r", "\n    return 1\n")
-    raw = "ange(n):\n        if n % i == 0:\n            return i\n    return 1\n"
-    assert finalize(raw, c, "stop", 10) == "ange(n):\n        if n % i == 0:\n            return i"
-
-
-def test_a_line_that_opens_nothing_stays_one_line() -> None:
-    c = ctx("def f(n):\n    total = ", "\n")
-    assert should_stop("n + 1\n", c, 10)
-    assert finalize("n + 1\n    return total", c, "stop", 10) == "n + 1"
-    c = ctx("for x in ", "  # loop\n")  # text after the cursor: the rest of this line only
-    assert finalize("xs:\n    pass", c, "stop", 10) == "xs:"
+    assert c.mode == "line"
+    assert should_stop("ange(n):\n", c, 10)
+    assert finalize("ange(n):\n        if n % i == 0:\n", c, "stop", 10) == "ange(n):"
+    c = ctx("for x in xs:", "  # loop\n")  # text after the cursor: the rest of this line only
+    assert c.mode == "line"
 
 
 def test_without_multiline_a_line_never_goes_on() -> None:
     c = build_context(
         "for x in xs:", "\n", prefix_lines=100, prefix_tokens=10_000, suffix_lines=8, suffix_tokens=100, multiline=False
     )
-    assert should_stop("\n", c, 10) and finalize("\n    pass", c, "stop", 10) == ""
+    assert c.mode == "line" and should_stop("\n", c, 10) and finalize("\n    pass", c, "stop", 10) == ""
 
 
 def test_statements_on_an_empty_line_stop_where_the_suffix_goes_on() -> None:

@@ -24,12 +24,6 @@ class CursorContext:
     line_suffix: str  # the cursor's line, after the cursor
     mode: Mode
     scope: int = -1  # a suggested line indented this much or less ends a block
-    multiline: bool = True  # whether a line may go on into the block it opens
-
-    @property
-    def line_may_open_block(self) -> bool:
-        """At the end of a line, the suggestion may finish the line and go on with the block it opens."""
-        return self.multiline and not self.line_suffix.strip()
 
     @property
     def indent(self) -> str:
@@ -120,25 +114,31 @@ def _head_within(text: str, max_tokens: int, count: Callable[[str], int]) -> str
 
 
 def choose_mode(prefix: str, suffix: str, multiline: bool = True) -> Mode:
-    """A block on an empty line (the model may write several statements), else the rest of the line.
+    """A block on an empty line, or at the end of a line that opens one; else the rest of the line.
 
-    Text typed on the line, or text after the cursor, asks for the rest of one line; a line that the
-    suggestion ends with a block opener may still go on with the block (see `line_may_open_block`).
+    On an empty line the model may write several statements; after `for x in xs:|` it writes the body.
+    Text typed on the line, or text after the cursor, asks for the rest of one line (a guess at the
+    rest of a half-typed line is not worth the time its body would take).
     """
     line_prefix = prefix.rsplit("\n", 1)[-1]
     line_suffix = suffix.split("\n", 1)[0]
-    if not multiline or line_prefix.strip() or line_suffix.strip():
+    if not multiline or line_suffix.strip():
         return "line"
-    return "block"
+    if not line_prefix.strip() or line_prefix.rstrip().endswith(BLOCK_OPENERS):
+        return "block"
+    return "line"
 
 
 def block_scope(prefix: str) -> int:
-    """The indentation at or below which a suggested block ends, for a cursor on an empty line.
+    """The indentation at or below which a suggested block ends.
 
-    After a line that opens a block, the body must be deeper than that line. Elsewhere the block holds
-    statements at the cursor's level (its typed indentation, or the previous line's when none is typed).
+    A block opened on the cursor's line, or on the line before an empty cursor line, ends at a line no
+    deeper than the opener. Elsewhere the block holds statements at the cursor's level (its typed
+    indentation, or the previous line's when none is typed).
     """
     lines = prefix.split("\n")
+    if lines[-1].strip():
+        return _indent_width(lines[-1])
     previous = next((ln for ln in reversed(lines[:-1]) if ln.strip()), None)
     if previous is None:
         return -1
@@ -168,5 +168,4 @@ def build_context(
         line_suffix=line_suffix,
         mode=choose_mode(prefix, suffix, multiline),
         scope=block_scope(prefix),
-        multiline=multiline,
     )

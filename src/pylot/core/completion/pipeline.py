@@ -122,14 +122,16 @@ class CompletionPipeline:
         self._supersede(req.session, cancel)
         try:
             params = self._params(req, ctx, s)
-            raw, finish, usage = self._generate(engine, ctx, req, params, fim, cancel, s, stable_line)
+            raw, finish, usage = self._generate(engine, ctx, req, params, fim, cancel, s.block_max_lines, stable_line)
             text = finalize(raw, ctx, finish, s.block_max_lines)
             candidates = 1
             if req.is_python and s.parse_candidates and text and _breaks_file(req, text):
                 for seed in range(1, s.parse_candidates + 1):
                     candidates += 1
                     alt_params = replace(params, temperature=max(params.temperature, 0.6), seed=seed)
-                    alt_raw, alt_finish, _ = self._generate(engine, ctx, req, alt_params, fim, cancel, s, stable_line)
+                    alt_raw, alt_finish, _ = self._generate(
+                        engine, ctx, req, alt_params, fim, cancel, s.block_max_lines, stable_line
+                    )
                     alt = finalize(alt_raw, ctx, alt_finish, s.block_max_lines)
                     if alt and _parses_with(req, alt):
                         text, raw, finish = alt, alt_raw, alt_finish
@@ -142,7 +144,7 @@ class CompletionPipeline:
         result = CodeCompletion(
             cid,
             text,
-            "block" if "\n" in text.rstrip("\n") else ctx.mode,
+            ctx.mode,
             finish,
             "model",
             fim,
@@ -173,9 +175,7 @@ class CompletionPipeline:
 
     def _params(self, req: CodeCompletionRequest, ctx: CursorContext, s: CompletionSettings) -> GenerationParams:
         base = self._base_params()
-        # A line that may open a block gets a block's tokens; its first line is still capped (see _generate).
-        short = ctx.mode == "line" and not ctx.line_may_open_block
-        default_max = s.line_max_tokens if short else s.block_max_tokens
+        default_max = s.line_max_tokens if ctx.mode == "line" else s.block_max_tokens
         return replace(
             base,
             max_tokens=req.max_tokens or default_max,
@@ -193,7 +193,7 @@ class CompletionPipeline:
         params: GenerationParams,
         fim: bool,
         cancel: CancelToken,
-        s: CompletionSettings,
+        max_lines: int,
         stable_line: bool,
     ) -> tuple[str, FinishReason, tuple[int, int]]:
         """Stream until the suggestion is complete; closing the stream ends the generation at once.
@@ -221,10 +221,7 @@ class CompletionPipeline:
                 if chunk.finish_reason:
                     finish = chunk.finish_reason
                     break
-                if should_stop(text, ctx, s.block_max_lines):
-                    break
-                if ctx.mode == "line" and usage[1] >= s.line_max_tokens and "\n" not in text.lstrip("\n"):
-                    finish = "length"  # one line of this many tokens is not a suggestion worth waiting for
+                if should_stop(text, ctx, max_lines):
                     break
         finally:
             close = getattr(stream, "close", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pylot.core.completion.context import BLOCK_OPENERS, CursorContext, _indent_width
+from pylot.core.completion.context import CursorContext, _indent_width
 
 # Special-token text a model may spell out in plain text; never shown to the user.
 SPECIAL = re.compile(r"<\|[a-z_]+\|>|<(?:fim_[a-z]+|file_sep|repo_name|PRE|SUF|MID|EOT)>|<｜[^｜]+｜>")
@@ -14,35 +14,23 @@ PAIRS = dict(zip(CLOSERS, OPENERS, strict=True))
 
 def should_stop(text: str, ctx: CursorContext, max_lines: int) -> bool:
     """Called as text streams in: True once the suggestion is complete and generation can end."""
-    if ctx.mode == "block":
-        return _block_end(text, ctx, ctx.line_prefix, ctx.scope, max_lines) is not None
-    head, sep, rest = text.partition("\n")
-    if not sep:
-        return False
-    if _opens_block(head, ctx):
-        return _block_end(rest, ctx, "", _indent_width(ctx.line_prefix + head), max_lines) is not None
-    if not head.strip() and ctx.at_line_start:
-        return "\n" in rest.lstrip("\n")  # the model began with a newline: the line is the next one
-    return True
+    if ctx.mode == "line":
+        head, sep, _ = text.partition("\n")
+        return bool(sep) and (bool(head.strip()) or not ctx.at_line_start)
+    return _block_end(text, ctx, max_lines) is not None
 
 
-def _opens_block(head: str, ctx: CursorContext) -> bool:
-    """The suggestion finishes the cursor's line with a block opener, so it goes on with the body."""
-    return ctx.line_may_open_block and (ctx.line_prefix + head).rstrip().endswith(BLOCK_OPENERS)
-
-
-def _block_end(text: str, ctx: CursorContext, first_prefix: str, scope: int, max_lines: int) -> int | None:
-    """Index where a block ends: at a line indented `scope` or less, a line that repeats the suffix, two
-    blank lines, or after max_lines lines; None while the block may go on. `first_prefix` is the text
-    before the first line (the cursor's line so far)."""
+def _block_end(text: str, ctx: CursorContext, max_lines: int) -> int | None:
+    """Index where a block ends: at a line indented `ctx.scope` or less, a line that repeats the suffix,
+    two blank lines, or after max_lines lines; None while the block may go on."""
     next_suffix_line = next((ln.strip() for ln in ctx.suffix.split("\n")[1:] if ln.strip()), None)
     lines = text.split("\n")
     offset = 0
     body = 0
     for i, line in enumerate(lines[:-1]):  # only finished lines count
-        full = (first_prefix + line) if i == 0 else line
-        if full.strip():
-            if body and _indent_width(full) <= scope:
+        full = (ctx.line_prefix + line) if i == 0 else line
+        if line.strip():
+            if body and _indent_width(full) <= ctx.scope:
                 return offset + len(line) if _closes_block(full, next_suffix_line) else offset
             if next_suffix_line is not None and full.strip() == next_suffix_line:
                 return offset
@@ -53,7 +41,13 @@ def _block_end(text: str, ctx: CursorContext, first_prefix: str, scope: int, max
             return offset  # two blank lines end a block
         offset += len(line) + 1
     last = lines[-1]
-    if body and len(lines) > 1 and last.strip() and _indent_width(last) <= scope and last.lstrip()[0] not in CLOSERS:
+    if (
+        body
+        and len(lines) > 1
+        and last.strip()
+        and _indent_width(last) <= ctx.scope
+        and last.lstrip()[0] not in CLOSERS
+    ):
         return offset  # a dedent shows with the line's first character: no need to wait for its end
     return None
 
@@ -67,34 +61,24 @@ def _closes_block(line: str, next_suffix_line: str | None) -> bool:
 def finalize(text: str, ctx: CursorContext, finish_reason: str, max_lines: int) -> str:
     """The suggestion to show: cut to a line or block, de-duplicated against the suffix, brackets kept balanced."""
     text = SPECIAL.split(text, maxsplit=1)[0]
-    if ctx.mode == "block":
-        return _finish_block(text, ctx, ctx.line_prefix, ctx.scope, finish_reason, max_lines)
-    head, sep, rest = text.partition("\n")
-    if sep and _opens_block(head, ctx):
-        body = _finish_block(rest, ctx, "", _indent_width(ctx.line_prefix + head), finish_reason, max_lines)
-        if body:
-            return f"{head.rstrip()}\n{body}"
-    if not head.strip() and sep and ctx.at_line_start:
-        text = text.lstrip("\n").partition("\n")[0]
-        stopped_at_newline = "\n" in text or bool(sep)
-    else:
-        text, stopped_at_newline = head, bool(sep)
-    if finish_reason == "time_limit" and not stopped_at_newline:
-        return ""  # an unfinished line is not worth showing
-    text = text.rstrip()
-    text = _trim_line_suffix_overlap(text, ctx)
-    text = _balance_brackets(text, ctx)
-    if not text.strip() or text.strip() == ctx.line_suffix.strip():
-        return ""
-    if ctx.at_line_start and ctx.line_suffix.strip() and stopped_at_newline:
-        text += "\n"  # the cursor is before existing text: insert a whole new line
-    return text
-
-
-def _finish_block(
-    text: str, ctx: CursorContext, first_prefix: str, scope: int, finish_reason: str, max_lines: int
-) -> str:
-    end = _block_end(text + "\n", ctx, first_prefix, scope, max_lines)
+    if ctx.mode == "line":
+        head, sep, _ = text.partition("\n")
+        if not head.strip() and sep and ctx.at_line_start:
+            text = text.lstrip("\n").partition("\n")[0]
+            stopped_at_newline = "\n" in text or bool(sep)
+        else:
+            text, stopped_at_newline = head, bool(sep)
+        if finish_reason == "time_limit" and not stopped_at_newline:
+            return ""  # an unfinished line is not worth showing
+        text = text.rstrip()
+        text = _trim_line_suffix_overlap(text, ctx)
+        text = _balance_brackets(text, ctx)
+        if not text.strip() or text.strip() == ctx.line_suffix.strip():
+            return ""
+        if ctx.at_line_start and ctx.line_suffix.strip() and stopped_at_newline:
+            text += "\n"  # the cursor is before existing text: insert a whole new line
+        return text
+    end = _block_end(text + "\n", ctx, max_lines)
     if end is not None:
         text = text[:end]
     elif finish_reason in ("time_limit", "length"):
