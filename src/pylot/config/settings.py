@@ -156,7 +156,9 @@ class CompletionSettings(_Section):
         "suffix then stay the same while the user types on one line, and only the typed text is new to the cache "
         "(engines that heal a partial last token only: the built-in one).",
     )
-    multiline: bool = Field(default=True, description="Suggest a whole block when the cursor starts an empty one.")
+    multiline: bool = Field(
+        default=True, description="Suggest a block on an empty line or at the end of a line that opens one."
+    )
     line_max_tokens: int = Field(default=64, ge=1, description="Most tokens for a one-line suggestion.")
     block_max_tokens: int = Field(default=192, ge=1, description="Most tokens for a block suggestion.")
     block_max_lines: int = Field(default=16, ge=1, description="Most lines in a block suggestion.")
