@@ -95,11 +95,7 @@ def test_update_writes_toml_back_as_toml(tmp_path: Path) -> None:
 
 def test_live_reload_applies_good_edits_and_keeps_old_config_on_bad_ones(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("generation:\n  max_tokens: 10\n")
-    m = ConfigManager(path, environ={})
-    seen: list[int] = []
-    m.on_change(lambda old, new: seen.append(new.generation.max_tokens))
-    m.watch(interval_s=0.05)
+    m, seen = _watched(path, interval_s=0.05)
     try:
         path.write_text("generation:\n  max_tokens: 20\n")
         _wait(lambda: m.settings.generation.max_tokens == 20)
@@ -116,11 +112,7 @@ def test_live_reload_applies_good_edits_and_keeps_old_config_on_bad_ones(tmp_pat
 def test_live_reload_waits_for_a_write_to_finish(tmp_path: Path) -> None:
     # Editors truncate, then write: the empty file in between must not be taken for "all defaults".
     path = tmp_path / "c.yaml"
-    path.write_text("generation:\n  max_tokens: 10\n")
-    m = ConfigManager(path, environ={})
-    seen: list[int] = []
-    m.on_change(lambda old, new: seen.append(new.generation.max_tokens))
-    m.watch(interval_s=0.6)  # polls at 0.6 s, 1.2 s, ...; _wait below returns just after one
+    m, seen = _watched(path, interval_s=0.6)  # polls at 0.6 s, 1.2 s, ...; _wait below returns just after one
     try:
         for value in (20, 30):
             # truncate just before the next poll, write the new settings just after it
@@ -132,6 +124,16 @@ def test_live_reload_waits_for_a_write_to_finish(tmp_path: Path) -> None:
     finally:
         m.stop_watching()
     assert seen == [20, 30]
+
+
+def _watched(path: Path, interval_s: float) -> tuple[ConfigManager, list[int]]:
+    """A watched config with max_tokens 10, and the max_tokens of every reload it applies."""
+    path.write_text("generation:\n  max_tokens: 10\n")
+    m = ConfigManager(path, environ={})
+    seen: list[int] = []
+    m.on_change(lambda old, new: seen.append(new.generation.max_tokens))
+    m.watch(interval_s=interval_s)
+    return m, seen
 
 
 def _wait(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
