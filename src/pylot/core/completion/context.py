@@ -77,7 +77,7 @@ def window_prefix(
         used += cost
         first -= 1
     if first > cursor_line:  # the cursor's line alone is over budget: keep its end
-        return _tail_within(lines[cursor_line], max_tokens, count)
+        return _part_within(lines[cursor_line], max_tokens, count, end=True)
     if first > start:
         snapped = -(-first // snap) * snap
         start = snapped if snapped <= cursor_line else first
@@ -92,25 +92,19 @@ def window_suffix(suffix: str, max_lines: int, max_tokens: int, count: Callable[
         cost = count(line) + (1 if i else 0)
         if used + cost > max_tokens:
             if i == 0:
-                return _head_within(line, max_tokens, count)
+                return _part_within(line, max_tokens, count, end=False)
             return "\n".join(lines[:i])
         used += cost
     return "\n".join(lines)
 
 
-def _tail_within(text: str, max_tokens: int, count: Callable[[str], int]) -> str:
-    """The longest end of one over-long line that fits the budget (minified code, a data blob)."""
+def _part_within(text: str, max_tokens: int, count: Callable[[str], int], end: bool) -> str:
+    """The longest start (or, with `end`, end) of one over-long line that fits the budget: minified
+    code, a data blob."""
     keep = len(text)
-    while keep and count(text[len(text) - keep :]) > max_tokens:
+    while keep and count(text[len(text) - keep :] if end else text[:keep]) > max_tokens:
         keep = keep * 3 // 4
-    return text[len(text) - keep :]
-
-
-def _head_within(text: str, max_tokens: int, count: Callable[[str], int]) -> str:
-    keep = len(text)
-    while keep and count(text[:keep]) > max_tokens:
-        keep = keep * 3 // 4
-    return text[:keep]
+    return text[len(text) - keep :] if end else text[:keep]
 
 
 def choose_mode(prefix: str, suffix: str, multiline: bool = True) -> Mode:
