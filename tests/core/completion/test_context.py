@@ -71,8 +71,13 @@ def test_the_suffix_window_fits_lines_and_tokens() -> None:
 
 def test_the_token_counter_remembers_lines() -> None:
     calls: list[str] = []
-    counter = TokenCounter(lambda text: calls.append(text) or len(text))
-    assert [counter("abc"), counter("abc"), counter(""), counter("de")] == [3, 3, 0, 2]
+    counter = TokenCounter()
+
+    def tokenize(text: str) -> int:
+        calls.append(text)
+        return len(text)
+
+    assert [counter.count(t, tokenize) for t in ("abc", "abc", "", "de")] == [3, 3, 0, 2]
     assert calls == ["abc", "de"]
 
 

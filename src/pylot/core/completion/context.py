@@ -40,20 +40,19 @@ def _indent_width(line: str) -> int:
 
 
 class TokenCounter:
-    """Counts tokens line by line and remembers the counts: while the user types, only the cursor's line
-    is new, so a window of 200 lines costs one tokenizer call per keystroke."""
+    """Remembers lines' token counts: while the user types, only the cursor's line is new, so a window
+    of 200 lines costs one tokenizer call per keystroke. One counter per tokenizer."""
 
-    def __init__(self, count: Callable[[str], int], capacity: int = 8192) -> None:
-        self._count = count
+    def __init__(self, capacity: int = 8192) -> None:
         self._capacity = capacity
         self._known: dict[str, int] = {}
 
-    def __call__(self, line: str) -> int:
+    def count(self, line: str, tokenize: Callable[[str], int]) -> int:
         n = self._known.get(line)
         if n is None:
             if len(self._known) >= self._capacity:
                 self._known.clear()
-            n = self._known[line] = self._count(line) if line else 0
+            n = self._known[line] = tokenize(line) if line else 0
         return n
 
 

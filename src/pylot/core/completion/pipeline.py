@@ -9,6 +9,7 @@ session cancels the one in flight.
 from __future__ import annotations
 
 import ast
+import functools
 import logging
 import threading
 import time
@@ -82,14 +83,14 @@ class CompletionPipeline:
         self._inflight: dict[str, CancelToken] = {}
         self._lock = threading.Lock()
         self.cancelled_by_newer = 0
-        self._counting: tuple[LLMInterface, TokenCounter] | None = None
+        self._counters: dict[str, TokenCounter] = {}
 
     def complete(self, req: CodeCompletionRequest, cancel: CancelToken | None = None) -> CodeCompletion:
         started = time.monotonic()
         s = self._settings()
         engine = self._engine()
         caps = engine.capabilities()
-        count = self._counter(engine)
+        count = self._counter(engine, caps.model_id)
         budget = Budget.fit(s, caps.n_ctx)
         ctx = build_context(
             req.prefix,
@@ -166,12 +167,16 @@ class CompletionPipeline:
         )
         return result
 
-    def _counter(self, engine: LLMInterface) -> TokenCounter:
-        """Line token counts for this engine, remembered across keystrokes (a new engine starts afresh)."""
-        counting = self._counting
-        if counting is None or counting[0] is not engine:
-            counting = self._counting = (engine, TokenCounter(engine.count_tokens))
-        return counting[1]
+    def _counter(self, engine: LLMInterface, model_id: str) -> Callable[[str], int]:
+        """The engine's token count, with line counts remembered across keystrokes per engine kind and model
+        (the counter holds no engine, so a swapped-out model is not kept alive)."""
+        key = f"{type(engine).__name__}:{model_id}"
+        counter = self._counters.get(key)
+        if counter is None:
+            if len(self._counters) >= 8:
+                self._counters.clear()
+            counter = self._counters[key] = TokenCounter()
+        return functools.partial(counter.count, tokenize=engine.count_tokens)
 
     def _params(self, req: CodeCompletionRequest, ctx: CursorContext, s: CompletionSettings) -> GenerationParams:
         base = self._base_params()
