@@ -52,8 +52,8 @@ class Snippet:
 
 
 def estimate_tokens(text: str) -> int:
-    """A tokenizer-free count for engines that can only count over the network: code runs about
-    3.5 bytes a token with the coder models' tokenizers, so 3 bytes a token errs on the safe side."""
+    """A tokenizer-free count for engines that can only count over the network: code runs 3.9 to 4.2
+    bytes a token with Qwen2.5-Coder's tokenizer (measured), so 3 bytes a token errs on the safe side."""
     return -(-len(text.encode("utf-8")) // 3)
 
 
