@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import pct, source_prompts, write_results
+from _common import add_busy_flag, pct, source_prompts, write_results
 
 from pylot.config.settings import Settings, default_home
 from pylot.core.balancer import Balancer, session
@@ -243,6 +243,7 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--min-requests", type=int, default=24)
+    add_busy_flag(parser)
     args = parser.parse_args()
     model = Settings().store_dir() / f"{args.model}.gguf"
     logs = Path(tempfile.mkdtemp(prefix="pylot-bench-"))

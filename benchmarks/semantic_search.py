@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import write_results
+from _common import add_busy_flag, write_results
 
 from pylot.bridge.policy import Policy
 from pylot.bridge.tools.code_parser import CodeParser
@@ -89,6 +89,7 @@ def rank_of(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path, default=None, help="Index file (default: the one `pylot index` uses).")
+    add_busy_flag(ap)
     args = ap.parse_args()
     settings = Settings()
     db = args.db or default_index_path(ROOT, settings.data_dir())
