@@ -1,13 +1,15 @@
-"""Starting the servers a benchmark compares: Pylot (in this process) and llama.cpp's llama-server."""
+"""Starting the servers a benchmark compares, each in its own process as users run them: Pylot
+(`python -m pylot serve`) and llama.cpp's llama-server."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,19 +45,67 @@ def model_path(model_id: str) -> Path:
 
 
 @contextmanager
-def pylot_server(model_id: str, extra_yaml: str = "", n_ctx: int = 4096) -> Iterator[str]:
-    """A real Pylot server on a loopback port with the model from the store."""
-    from pylot.config.config_manager import ConfigManager
-    from pylot.server import LlamaServer
-
-    cfg = Path(tempfile.mkdtemp()) / "bench.yaml"
-    cfg.write_text(f"server: {{port: {free_port()}}}\nmodel: {{model: {model_id}, n_ctx: {n_ctx}}}\n{extra_yaml}")
-    server = LlamaServer(ConfigManager(cfg, environ={}), watch_config=False)
-    server.load_model()
+def serving(cmd: Sequence[str], url: str, log: Path, name: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run a server process until the block ends; yields `url` once its /health answers 200."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
-        yield server.start()
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {proc.returncode}; see {log}:\n{_tail(log)}")
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not become healthy in 180 s; see {log}:\n{_tail(log)}")
+            time.sleep(0.3)
+        try:
+            yield url
+        except Exception as exc:
+            if proc.poll() is not None:  # the request failed because the server died: say where to look
+                raise RuntimeError(f"{name} died (code {proc.returncode}); see {log}:\n{_tail(log)}") from exc
+            raise
     finally:
-        server.stop()
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@contextmanager
+def pylot_server(
+    model_id: str, extra_yaml: str = "", n_ctx: int = 4096, *, n_threads: int | None = None
+) -> Iterator[str]:
+    """A real Pylot server on a loopback port with the model from the store, in its own process.
+
+    Started as users start it (`python -m pylot serve --config <yaml>`), so the benchmark's own Python
+    work does not compete with the server's for one interpreter. The config is the whole of its
+    settings: PYLOT_<SECTION>__<KEY> overrides in this environment are not passed on.
+    """
+    port = free_port()
+    work = Path(tempfile.mkdtemp(prefix="pylot-bench-"))
+    threads = f", n_threads: {n_threads}" if n_threads else ""
+    cfg = work / "bench.yaml"
+    cfg.write_text(
+        f"server: {{port: {port}}}\nmodel: {{model: {model_id}, n_ctx: {n_ctx}{threads}}}\n{extra_yaml}",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("PYLOT_") and "__" in k)}
+    cmd = [sys.executable, "-m", "pylot", "serve", "--config", str(cfg)]
+    with serving(cmd, f"http://127.0.0.1:{port}", work / "pylot.log", "Pylot server", env) as url:
+        yield url
 
 
 def llama_server_binary() -> Path:
@@ -88,27 +138,6 @@ def llama_server(model_id: str, n_ctx: int = 4096, threads: int = 2, extra: tupl
         "0",
         *extra,
     ]
-    log = Path(tempfile.mkdtemp()) / "llama-server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"llama-server exited; see {log}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"llama-server did not become healthy; see {log}")
-            time.sleep(0.3)
+    log = Path(tempfile.mkdtemp(prefix="llama-bench-")) / "llama-server.log"
+    with serving(cmd, f"http://127.0.0.1:{port}", log, "llama-server") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
