@@ -111,8 +111,7 @@ def write_results(
 def refusal(path: Path, verdict: Verdict) -> str:
     """Why a table above was not written, and what to do about it."""
     lines = [
-        f"NOT WRITTEN: {path.with_suffix('')}.md/.json. The machine was busy during this run, so the "
-        "figures above would mislead:",
+        f"NOT WRITTEN: {path} and its .json. The machine was busy during this run, so the figures above would mislead:",
         *(f"  - {reason}" for reason in verdict.reasons),
     ]
     if verdict.busiest:

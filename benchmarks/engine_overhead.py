@@ -2,33 +2,43 @@
 """What Pylot's HTTP API costs over calling llama-cpp-python directly.
 
 The same sequence of completion requests (real code from the standard library, greedy, 32 tokens)
-goes once through Pylot's /v1/completions on a real server on 127.0.0.1 and once straight into
-llama_cpp.Llama.create_completion on the very same loaded model, interleaved so that both see the same
-machine load. The KV cache is cleared before every request so neither path profits from the other's
-prompt. The ratio of the totals is the overhead (goal: at most 1.05).
+goes once through Pylot's /v1/completions and once straight into llama_cpp.Llama.create_completion.
+Pylot runs as users run it, `python -m pylot serve`, in its own process; the direct Llama lives in the
+benchmark's process, built with the same model file, n_ctx, threads and batch size (Pylot's own
+constructor). Requests are interleaved one by one, alternating who goes first, so that both see the
+same machine load. Each side keeps its own KV cache, as a long-running server does, and every prompt
+is different, so whatever prefix one prompt shares with the one before helps both sides alike. While
+one side works the other idles: the CPU time it uses meanwhile is measured and reported. The ratio of
+the totals is the overhead (goal: at most 1.05).
 
-    python benchmarks/engine_overhead.py [--model ID] [--requests N]
+    python benchmarks/engine_overhead.py [--model ID] [--requests N] [--allow-busy]
 """
 
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import pct, source_prompts, write_results
+from _common import add_busy_flag, pct, source_prompts, write_results
+from _servers import model_path, pylot_server
+
+N_CTX, THREADS = 2048, 2
+SAMPLING = {"temperature": 0.0, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        t = p.cpu_times()
+        total += t.user + t.system
+    return total
 
 
 def main() -> None:
@@ -36,55 +46,56 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--requests", type=int, default=24)
     parser.add_argument("--max-tokens", type=int, default=32)
+    add_busy_flag(parser)
     args = parser.parse_args()
 
-    import llama_cpp
+    from pylot.config.settings import ModelSettings
+    from pylot.core.llm_llama_cpp import LlamaLLM
 
-    from pylot.config.config_manager import ConfigManager
-    from pylot.config.settings import ModelSettings, Settings
-    from pylot.core.llm_llama_cpp import LlamaLLM, physical_cores
-    from pylot.server import LlamaServer
-
-    n_ctx, threads = 2048, physical_cores()
-    model_path = Settings().store_dir() / f"{args.model}.gguf"
-    cfg = Path(tempfile.mkdtemp()) / "bench.yaml"
-    cfg.write_text(
-        f"server: {{port: {free_port()}}}\nmodel: {{model: {args.model}, n_ctx: {n_ctx}, n_threads: {threads}}}\n"
-        "cache: {enabled: false}\n"
-    )
-    engine = LlamaLLM(model_path, ModelSettings(n_ctx=n_ctx, n_threads=threads), model_id=args.model)
-    server = LlamaServer(ConfigManager(cfg, environ={}), engine=engine, watch_config=False)
-    url = server.start()
-    direct: llama_cpp.Llama = engine._llm  # the same weights, context and threads the server uses
-    sampling = {"temperature": 0.0, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}
-    prompts = source_prompts(args.requests)
+    warm, *prompts = source_prompts(args.requests + 1)
     client = httpx.Client(timeout=300)
+    with pylot_server(args.model, "cache: {enabled: false}\n", N_CTX, n_threads=THREADS) as url:
+        engine = LlamaLLM(model_path(args.model), ModelSettings(n_ctx=N_CTX, n_threads=THREADS), model_id=args.model)
+        direct = engine._llm  # the llama_cpp.Llama Pylot would build: same weights, context, threads, batch
+        served_ctx = client.get(f"{url}/v1/models").json()["data"][0]["meta"]["n_ctx"]
+        if served_ctx != direct.n_ctx():
+            sys.exit(f"the server runs with n_ctx {served_ctx}, the direct side with {direct.n_ctx()}")
+        me = psutil.Process()
+        server = me.children(recursive=True)  # the Pylot server process (and anything it started)
 
-    def via_http(prompt: str) -> tuple[float, str, int]:
-        direct.reset()
-        t = time.perf_counter()
-        r = client.post(f"{url}/v1/completions", json={"prompt": prompt, "max_tokens": args.max_tokens, **sampling})
-        r.raise_for_status()
-        body = r.json()
-        return time.perf_counter() - t, body["choices"][0]["text"], body["usage"]["completion_tokens"]
+        def via_http(prompt: str) -> tuple[float, str, int]:
+            t = time.perf_counter()
+            r = client.post(f"{url}/v1/completions", json={"prompt": prompt, "max_tokens": args.max_tokens, **SAMPLING})
+            r.raise_for_status()
+            body = r.json()
+            return time.perf_counter() - t, body["choices"][0]["text"], body["usage"]["completion_tokens"]
 
-    def via_direct(prompt: str) -> tuple[float, str, int]:
-        direct.reset()
-        t = time.perf_counter()
-        out = direct.create_completion(prompt, max_tokens=args.max_tokens, **sampling)
-        return time.perf_counter() - t, out["choices"][0]["text"], out["usage"]["completion_tokens"]
+        def via_direct(prompt: str) -> tuple[float, str, int]:
+            t = time.perf_counter()
+            out = direct.create_completion(prompt, max_tokens=args.max_tokens, **SAMPLING)
+            return time.perf_counter() - t, out["choices"][0]["text"], out["usage"]["completion_tokens"]
 
-    via_http(prompts[0]), via_direct(prompts[0])  # warm both
-    http_t, direct_t, same, tokens = [], [], 0, 0
-    for i, prompt in enumerate(prompts):
-        order = (via_http, via_direct) if i % 2 == 0 else (via_direct, via_http)
-        results = {fn.__name__: fn(prompt) for fn in order}
-        http_t.append(results["via_http"][0])
-        direct_t.append(results["via_direct"][0])
-        same += results["via_http"][1] == results["via_direct"][1]
-        tokens += results["via_http"][2]
-        print(f"{i + 1}/{len(prompts)}  http {http_t[-1]:.3f}s  direct {direct_t[-1]:.3f}s", flush=True)
-    server.stop()
+        # The CPU the idle side uses while the other works: near zero unless its threads spin.
+        idle_cpu = {"via_http": 0.0, "via_direct": 0.0}
+        idle_of = {"via_http": [me], "via_direct": server}
+
+        def timed(fn: Callable[[str], tuple[float, str, int]], prompt: str) -> tuple[float, str, int]:
+            before = cpu_seconds(idle_of[fn.__name__])
+            result = fn(prompt)
+            idle_cpu[fn.__name__] += cpu_seconds(idle_of[fn.__name__]) - before
+            return result
+
+        via_http(warm), via_direct(warm)  # both loaded, both with a prompt in their KV cache
+        http_t, direct_t, same, tokens = [], [], 0, 0
+        for i, prompt in enumerate(prompts):
+            order = (via_http, via_direct) if i % 2 == 0 else (via_direct, via_http)
+            results = {fn.__name__: timed(fn, prompt) for fn in order}
+            http_t.append(results["via_http"][0])
+            direct_t.append(results["via_direct"][0])
+            same += results["via_http"][1] == results["via_direct"][1]
+            tokens += results["via_http"][2]
+            print(f"{i + 1}/{len(prompts)}  http {http_t[-1]:.3f}s  direct {direct_t[-1]:.3f}s", flush=True)
+        engine.close()
 
     ratio = sum(http_t) / sum(direct_t)
     rows = [
@@ -106,8 +117,14 @@ def main() -> None:
         },
     ]
     notes = [
-        f"Model {args.model}, n_ctx {n_ctx}, {threads} threads, greedy, max_tokens {args.max_tokens}, "
+        f"Model {args.model}, n_ctx {N_CTX}, {THREADS} threads, greedy, max_tokens {args.max_tokens}, "
         f"{tokens} tokens generated through the API; Pylot's result cache off.",
+        "Pylot's server in its own process (`python -m pylot serve`), llama_cpp.Llama in the benchmark's; "
+        "requests interleaved one by one, alternating who goes first; each side keeps its own KV cache and "
+        "every prompt is different.",
+        f"While the direct side ran, Pylot's idle server used {idle_cpu['via_direct'] / sum(direct_t):.1%} of "
+        f"one core; while Pylot ran, the benchmark's process (HTTP client, idle llama.cpp threads) used "
+        f"{idle_cpu['via_http'] / sum(http_t):.1%}.",
         f"Identical text from both paths for {same} of {len(prompts)} requests.",
         f"Overhead ratio (HTTP total / direct total): **{ratio:.3f}** (goal at most 1.05).",
     ]
