@@ -5,7 +5,8 @@ Run with any Python 3.10+: `python scripts/bootstrap.py`. It works the same on L
 `make run` and `make test` call it. Heavy builds are cached under ~/.cache/pylot keyed by version, CPU
 and build flags, so a warm run takes seconds.
 
-Environment: CMAKE_ARGS (llama.cpp build flags, e.g. -DGGML_CUDA=on), PYLOT_HOME (cache root).
+Environment: CMAKE_ARGS (llama.cpp build flags, e.g. -DGGML_CUDA=on; default: native code without AMX,
+see `cmake_args`), PYLOT_HOME (cache root).
 """
 
 from __future__ import annotations
@@ -65,10 +66,24 @@ def cpu_key() -> str:
     return hashlib.sha256(flags.encode()).hexdigest()[:10]
 
 
+def cmake_args() -> str:
+    """llama.cpp's build flags: CMAKE_ARGS when set, else code for this CPU.
+
+    Without AMX on x86: on Sapphire Rapids CPUs ggml repacks Q4_K weights for AMX and then segfaults in
+    the first decode (seen here with Qwen2.5-Coder Q4_K_M; llama.cpp issue 20824). AVX-512 stays on.
+    """
+    given = os.environ.get("CMAKE_ARGS")
+    if given:
+        return given
+    args = "-DGGML_NATIVE=ON"
+    if platform.machine().lower() in ("x86_64", "amd64") and os.name != "nt":
+        args += " -DCMAKE_C_FLAGS=-mno-amx-int8 -DCMAKE_CXX_FLAGS=-mno-amx-int8"
+    return args
+
+
 def build_key(version: str) -> str:
-    cmake_args = os.environ.get("CMAKE_ARGS", "-DGGML_NATIVE=ON")
     tag = f"py{sys.version_info.major}{sys.version_info.minor}-{platform.system().lower()}"
-    return f"{version}-{tag}-{cpu_key()}-{hashlib.sha256(cmake_args.encode()).hexdigest()[:8]}"
+    return f"{version}-{tag}-{cpu_key()}-{hashlib.sha256(cmake_args().encode()).hexdigest()[:8]}"
 
 
 def ensure_venv() -> Path:
@@ -108,7 +123,7 @@ def ensure_llama_wheel(py: Path) -> Path:
     sdist = llama_sdist(version, py)
     env = {
         **os.environ,
-        "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", "-DGGML_NATIVE=ON"),
+        "CMAKE_ARGS": cmake_args(),
         "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2),
     }
     say(f"building llama-cpp-python {version} (about 8-15 minutes on 2 cores, once; cached in {wheel_dir})")
@@ -137,9 +152,15 @@ def main() -> None:
     if stamp.exists() and stamp.read_text() == want and installed_version(py, "gc-forged-pylot"):
         say("environment up to date")
         return
-    if installed_version(py, "llama_cpp_python") != pinned("llama-cpp-python"):
+    installed = VENV / ".pylot-llama-wheel"  # the build in the venv: a rebuild with new flags keeps the version
+    if (
+        installed_version(py, "llama_cpp_python") != pinned("llama-cpp-python")
+        or not installed.exists()
+        or installed.read_text() != str(wheel)
+    ):
         say(f"installing {wheel.name}")
         run(py, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", wheel)
+        installed.write_text(str(wheel))
     say("installing gc-forged-pylot and its pinned dependencies")
     run(py, "-m", "pip", "install", "--quiet", "--upgrade", "pip==25.3")
     run(py, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]")

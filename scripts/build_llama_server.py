@@ -8,6 +8,7 @@ Used by the external-server tests and the benchmarks' anchors. Prints the path o
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import tarfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bootstrap import HOME, build_key, llama_sdist, pinned, say, venv_python
+from bootstrap import HOME, build_key, cmake_args, llama_sdist, pinned, say, venv_python
 
 EXE = ".exe" if os.name == "nt" else ""
 
@@ -53,7 +54,7 @@ def main() -> None:
             "-DLLAMA_BUILD_SERVER=ON",
             "-DLLAMA_BUILD_TESTS=OFF",
             "-DLLAMA_BUILD_EXAMPLES=OFF",
-            "-DGGML_NATIVE=ON",
+            *shlex.split(cmake_args()),
             "-DCMAKE_BUILD_TYPE=Release",
             "-DBUILD_SHARED_LIBS=OFF",
         ],
