@@ -194,6 +194,24 @@ def test_infill_sends_the_typed_line_as_llama_servers_prompt() -> None:
     assert (sent["input_prefix"], sent["prompt"], r.text) == ("def add(a, b):\n", "    return a", " + b")
 
 
+def test_a_warm_up_sends_n_predict_0_and_gives_no_text() -> None:
+    # Some llama-server builds sample one token for n_predict 0; a warm-up's caller asked for none.
+    server = llama(infill=streamed(native_tokens("x", stop_type="limit"), step=64))
+    chunks = list(server.client().stream_infill("def f():\n", "\n", GenerationParams(max_tokens=0), middle="    re"))
+    sent = server.bodies("/infill")[0]
+    assert (sent["n_predict"], sent["cache_prompt"], sent["prompt"]) == (0, True, "    re")
+    assert text_of(chunks) == ""
+    assert (chunks[-1].finish_reason, chunks[-1].prompt_tokens, chunks[-1].completion_tokens) == ("length", 7, 0)
+
+
+def test_a_warm_up_sends_nothing_to_an_openai_server() -> None:
+    server = openai_server(streamed(b""))
+    client = ExternalLlamaAPIClient("http://127.0.0.1:9/v1/", transport=httpx.MockTransport(server), backoff_s=0.001)
+    chunks = list(client.stream_infill("return ", "\n", GenerationParams(max_tokens=0)))
+    assert [(c.text, c.finish_reason) for c in chunks] == [("", "length")]
+    assert server.bodies("/v1/completions") == []
+
+
 def test_chat_goes_to_the_openai_chat_endpoint_with_llama_extras() -> None:
     body = sse(
         {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]},

@@ -108,6 +108,21 @@ def test_consecutive_requests_reuse_the_shared_prefix(qwen) -> None:
     assert qwen.last_reused_tokens >= len(qwen.tokenize(prefix)) - 2
 
 
+def test_max_tokens_0_only_fills_the_cache_for_the_next_request(qwen) -> None:
+    prefix = (
+        "import os\n\n" + "".join(f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(12)) + "def main():\n"
+    )
+    greedy = GenerationParams(max_tokens=8, temperature=0.0)
+    cold = qwen.infill(prefix, "\n", greedy)
+    qwen.generate("something else entirely", GenerationParams(max_tokens=1))
+    warm = qwen.infill(prefix, "\n", GenerationParams(max_tokens=0))
+    assert (warm.text, warm.tokens_used, warm.finish_reason) == ("", 0, "length")
+    assert warm.prompt_tokens == cold.prompt_tokens > 100
+    after = qwen.infill(prefix, "\n", greedy)
+    assert qwen.last_reused_tokens == after.prompt_tokens  # nothing left to evaluate
+    assert after.text == cold.text  # and the cached state gives the same answer as a cold start
+
+
 def test_prompt_longer_than_the_context_is_refused(smollm) -> None:
     with pytest.raises(ContextLengthError, match="context window holds 1024"):
         smollm.generate("word " * 3000, GREEDY)

@@ -371,7 +371,12 @@ class ExternalLlamaAPIClient(LLMInterface):
 
     def stream(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> Iterator[Chunk]:
         if self.dialect == "llama":
-            return self._stream("/completion", {"prompt": prompt, **native_body(params)}, read_native, params, cancel)
+            body: dict[str, Any] = {"prompt": prompt, **native_body(params)}
+            if params.max_tokens == 0:
+                return self._warm("/completion", body, params, cancel)
+            return self._stream("/completion", body, read_native, params, cancel)
+        if params.max_tokens == 0:
+            return iter([Chunk("", "length")])  # OpenAI servers take no prompt-only request
         body = {"prompt": prompt, **self._openai(params)}
         return self._stream("/v1/completions", body, read_openai, params, cancel)
 
@@ -393,7 +398,11 @@ class ExternalLlamaAPIClient(LLMInterface):
                 "prompt": middle,
                 **native_body(params),
             }
+            if params.max_tokens == 0:
+                return self._warm("/infill", body, params, cancel)
             return self._stream("/infill", body, read_native, params, cancel)
+        if params.max_tokens == 0:
+            return iter([Chunk("", "length")])
         # The OpenAI shape has no place for other files; the prefix and suffix carry the request.
         body = {"prompt": prefix + middle, "suffix": suffix, **self._openai(params)}
         return self._stream("/v1/completions", body, read_openai, params, cancel)
@@ -412,6 +421,16 @@ class ExternalLlamaAPIClient(LLMInterface):
         if self.dialect == "llama":
             body.update(top_k=params.top_k, min_p=params.min_p, repeat_penalty=params.repeat_penalty)
         return self._stream("/v1/chat/completions", body, read_openai, params, cancel)
+
+    def _warm(
+        self, path: str, body: dict[str, Any], params: GenerationParams, cancel: CancelToken | None
+    ) -> Iterator[Chunk]:
+        """A warm-up: llama-server evaluates the prompt into its slot for `n_predict: 0` (some builds sample
+        one token all the same); whatever text comes back is dropped, as the caller asked for none."""
+        last = Chunk("", "length")
+        for chunk in self._stream(path, body, read_native, params, cancel):
+            last = chunk
+        yield Chunk("", "cancelled" if last.finish_reason == "cancelled" else "length", last.prompt_tokens, 0)
 
     def _openai(self, params: GenerationParams) -> dict[str, Any]:
         body: dict[str, Any] = {

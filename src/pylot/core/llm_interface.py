@@ -62,6 +62,10 @@ class LLMInterface(ABC):
 
     The streaming methods are the primitives; `generate`, `infill` and `chat` collect a stream.
     Streams are blocking iterators: callers on an event loop run them in a worker thread.
+
+    `max_tokens=0` is a warm-up (llama-server's `n_predict: 0`): the engine puts the prompt into its cache,
+    generates nothing, and ends with one empty chunk (finish "length"), so the next request that starts
+    the same way takes that part from the cache.
     """
 
     @abstractmethod

@@ -209,6 +209,10 @@ class LlamaLLM(LLMInterface):
     ) -> Iterator[Chunk]:
         llm = self._llm
         with self._gate.turn(cancel):
+            if params.max_tokens == 0:
+                self._evaluate(tokens, cancel)
+                yield Chunk("", "cancelled" if cancel is not None and cancel.cancelled else "length", len(tokens), 0)
+                return
             budget = min(params.max_tokens, llm.n_ctx() - len(tokens))
             llm.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
             self.last_reused_tokens = _common_prefix(llm._input_ids[: llm.n_tokens].tolist(), tokens)
@@ -257,6 +261,30 @@ class LlamaLLM(LLMInterface):
                 generator.close()
             tail = "" if hit_stop else stops.feed(text.flush())[0] + stops.flush()
             yield Chunk(tail, finish, len(tokens), produced)
+
+    def _evaluate(self, tokens: list[int], cancel: CancelToken | None) -> None:
+        """Put a prompt into the KV cache without sampling (a warm-up): the next request that starts with
+        these tokens evaluates only what follows them.
+
+        The cache bookkeeping is llama-cpp-python's own (`input_ids[:n_tokens]`, trimmed to the common
+        prefix as its `generate` does), so `generate` finds the match. A batch at a time, so that a newer
+        request cancels a long warm-up between batches; what was evaluated by then stays useful.
+        """
+        llm = self._llm
+        cached = _common_prefix(llm._input_ids.tolist(), tokens)
+        self.last_reused_tokens = cached
+        if cached == len(tokens) and llm.n_tokens == cached:
+            return
+        keep = min(cached, len(tokens) - 1)  # as generate does: never trim to nothing left to decode
+        if keep > 0 and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
+            llm.n_tokens = keep
+        else:
+            llm.reset()
+        step = max(1, llm.n_batch)
+        for start in range(llm.n_tokens, len(tokens), step):
+            if cancel is not None and cancel.cancelled:
+                break
+            llm.eval(tokens[start : start + step])
 
     # ---- chat and embeddings ---------------------------------------------------------------------
 
