@@ -184,3 +184,85 @@ def test_the_built_in_engine_counts_with_its_own_tokenizer(qwen) -> None:
     before = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(200))
     r = p.complete(CodeCompletionRequest(before + "def main():\n    return helper_", "\n", language="python"))
     assert 100 < r.prompt_tokens <= 200 + 24 + 8  # prefix budget, the short suffix and the FIM tokens
+
+
+# ---- warm-ups ------------------------------------------------------------------------------------
+
+
+def test_a_warm_up_fills_the_cache_with_the_prompt_the_next_keystroke_sends(qwen) -> None:
+    # An editor warms up where the cursor lands (n_predict 0); the first keystroke there then evaluates
+    # only the typed text, as later keystrokes do.
+    before = "import os\n\n" + "".join(f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(12))
+    after = "\n\n" + "".join(f"def later_{i}(y):\n    return y * {i}\n\n" for i in range(12))
+    p = pipeline(qwen, typeahead_entries=0)
+    typed = "def main():\n    path = os.path.jo"
+    qwen.generate("something else entirely", GenerationParams(max_tokens=1))  # a cold cache
+    n = p.warm(CodeCompletionRequest(before + typed[:-1], after, language="python"))
+    r = p.complete(CodeCompletionRequest(before + typed, after, language="python", mode="line"))
+    assert n > 250 and r.prompt_tokens - qwen.last_reused_tokens <= 6
+    assert r.text.startswith("in(")
+
+
+class GatedEngine:
+    """A double whose generations wait for `release` (or their cancel token); records each max_tokens."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.max_tokens: list[int] = []
+
+    def capabilities(self):  # type: ignore[no-untyped-def]
+        from pylot.core.llm_interface import Capabilities
+
+        return Capabilities(model_id="gated", n_ctx=4096, fim=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None, *, middle=""):  # type: ignore[no-untyped-def]
+        from pylot.types import Chunk
+
+        self.max_tokens.append(params.max_tokens)
+        self.started.set()
+        while not self.release.wait(0.01):
+            if cancel is not None and cancel.cancelled:
+                yield Chunk("", "cancelled")
+                return
+        yield Chunk("" if params.max_tokens == 0 else "1\n", "length" if params.max_tokens == 0 else "stop", 10, 0)
+
+
+def test_a_warm_up_never_cancels_a_completion_in_flight() -> None:
+    engine = GatedEngine()
+    p = pipeline(engine)
+    results: list[str] = []
+    request = CodeCompletionRequest("x = ", "\n", session="s")
+    t = threading.Thread(target=lambda: results.append(p.complete(request).text))
+    t.start()
+    assert engine.started.wait(10)
+    assert p.warm(CodeCompletionRequest("y = ", "\n", session="s")) == 0  # skipped: the engine is busy for it
+    engine.release.set()
+    t.join(10)
+    assert results == ["1"] and engine.max_tokens == [engine.max_tokens[0]] and engine.max_tokens[0] > 0
+
+
+def test_a_keystroke_cancels_the_warm_up_in_flight() -> None:
+    engine = GatedEngine()
+    p = pipeline(engine)
+    errors: list[Exception] = []
+
+    def warm() -> None:
+        try:
+            p.warm(CodeCompletionRequest("x = ", "\n", session="s"))
+        except CancelledError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=warm)
+    t.start()
+    assert engine.started.wait(10)
+    keystroke = threading.Thread(target=lambda: p.complete(CodeCompletionRequest("x = 1", "\n", session="s")))
+    keystroke.start()
+    t.join(10)
+    engine.release.set()
+    keystroke.join(10)
+    assert errors and "superseded" in str(errors[0])
+    assert engine.max_tokens[0] == 0 and engine.max_tokens[1] > 0

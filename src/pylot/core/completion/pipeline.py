@@ -22,7 +22,7 @@ from pylot.core.balancer import current_session
 from pylot.core.completion.context import CursorContext, Mode, TokenCounter, build_context
 from pylot.core.completion.postprocess import finalize, should_stop
 from pylot.core.completion.typeahead import TypeaheadCache
-from pylot.core.llm_interface import CancelToken, LLMInterface, Snippet
+from pylot.core.llm_interface import CancelToken, LLMInterface, Snippet, collect
 from pylot.errors import CancelledError
 from pylot.types import Chunk, FinishReason, GenerationParams, new_id
 
@@ -84,6 +84,7 @@ class CompletionPipeline:
         self._lock = threading.Lock()
         self.cancelled_by_newer = 0
         self._counters: dict[str, TokenCounter] = {}
+        self._warmups: set[CancelToken] = set()  # tokens of warm-ups in flight (see warm)
 
     def complete(self, req: CodeCompletionRequest, cancel: CancelToken | None = None) -> CodeCompletion:
         started = time.monotonic()
@@ -166,6 +167,77 @@ class CompletionPipeline:
             candidates,
         )
         return result
+
+    def warm(self, req: CodeCompletionRequest, cancel: CancelToken | None = None) -> int:
+        """Evaluate the prompt a keystroke at this cursor would send, without generating (an editor's warm-up,
+        llama-server's `n_predict: 0`), so that the next keystroke there takes its prefix from the KV cache.
+        Returns the prompt's tokens (0 when skipped).
+
+        The prompt is built as `complete` builds it (same windows, same stable-line layout): a warm-up with
+        any other prompt would fill the cache with something no keystroke reuses. A warm-up never cancels a
+        completion in flight for the same session (it is skipped instead); a newer request cancels it.
+        """
+        s = self._settings()
+        engine = self._engine()
+        caps = engine.capabilities()
+        count = self._counter(engine, caps.model_id)
+        budget = Budget.fit(s, caps.n_ctx)
+        ctx = build_context(
+            req.prefix,
+            req.suffix,
+            prefix_lines=s.prefix_lines,
+            prefix_tokens=budget.prefix,
+            suffix_lines=s.suffix_lines,
+            suffix_tokens=budget.suffix,
+            multiline=s.multiline,
+            count=count,
+        )
+        if req.mode:
+            ctx = replace(ctx, mode=req.mode)
+        if req.extra:
+            req = replace(req, extra=fit_snippets(req.extra, budget.extra, count))
+        cancel = cancel or CancelToken()
+        if not self._claim_for_warmup(req.session, cancel):
+            log.debug("warm-up skipped: a completion for the same session is in flight")
+            return 0
+        started = time.monotonic()
+        params = replace(self._params(req, ctx, s), max_tokens=0)
+        token = current_session.set(req.session)  # the session's next keystrokes go to the same server
+        try:
+            if caps.fim:
+                prefix, middle = ctx.prefix, ""
+                if s.stable_line and caps.heals_middle and ctx.line_prefix and ctx.prefix.endswith(ctx.line_prefix):
+                    prefix, middle = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)], ctx.line_prefix
+                stream = engine.stream_infill(prefix, ctx.suffix, params, req.extra, cancel, middle=middle)
+            else:
+                stream = engine.stream(ctx.prefix, params, cancel)
+            result = collect(stream)
+        finally:
+            current_session.reset(token)
+            self._release_warmup(req.session, cancel)
+        if result.finish_reason == "cancelled" or cancel.cancelled:
+            raise CancelledError(cancel.reason or "cancelled")
+        log.info("warm-up: %d prompt tokens in %.0f ms", result.prompt_tokens, (time.monotonic() - started) * 1000)
+        return result.prompt_tokens
+
+    def _claim_for_warmup(self, session: str | None, token: CancelToken) -> bool:
+        """Take the session's slot, so that a newer request cancels the warm-up; only a warm-up gives it up."""
+        if not session:
+            return True
+        with self._lock:
+            previous = self._inflight.get(session)
+            if previous is not None and previous not in self._warmups:
+                return False
+            self._inflight[session] = token
+            self._warmups.add(token)
+        if previous is not None:
+            previous.cancel("superseded by a newer warm-up")
+        return True
+
+    def _release_warmup(self, session: str | None, token: CancelToken) -> None:
+        with self._lock:
+            self._warmups.discard(token)
+        self._release(session, token)
 
     def _counter(self, engine: LLMInterface, model_id: str) -> Callable[[str], int]:
         """The engine's token count, with line counts remembered across keystrokes per engine kind and model
