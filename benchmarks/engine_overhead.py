@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -30,7 +31,7 @@ from _common import add_busy_flag, pct, source_prompts, write_results
 from _servers import model_path, pylot_server
 
 N_CTX, THREADS = 2048, 2
-SAMPLING = {"temperature": 0.0, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}
+SAMPLING: dict[str, Any] = {"temperature": 0.0, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}
 
 
 def cpu_seconds(procs: list[psutil.Process]) -> float:
@@ -72,7 +73,7 @@ def main() -> None:
 
         def via_direct(prompt: str) -> tuple[float, str, int]:
             t = time.perf_counter()
-            out = direct.create_completion(prompt, max_tokens=args.max_tokens, **SAMPLING)
+            out: Any = direct.create_completion(prompt, max_tokens=args.max_tokens, **SAMPLING)
             return time.perf_counter() - t, out["choices"][0]["text"], out["usage"]["completion_tokens"]
 
         # The CPU the idle side uses while the other works: near zero unless its threads spin.
