@@ -76,8 +76,8 @@ class Verdict:
         return max(self.calibrations) / self.best_calibration
 
     @property
-    def reasons(self) -> list[str]:
-        """Why the run is busy; empty when it was quiet."""
+    def foreign_reasons(self) -> list[str]:
+        """What other processes did that makes the run busy."""
         lim, out = self.limits, []
         if self.mean_cores > lim.mean_cores:
             out.append(f"other processes used {self.mean_cores:.2f} cores on average (limit {lim.mean_cores:g})")
@@ -86,6 +86,12 @@ class Verdict:
                 f"other processes used more than {lim.peak_cores:g} core in {self.peak_share:.0%} of "
                 f"{len(self.samples)} samples (limit {lim.peak_share:.0%})"
             )
+        return out
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the run is busy; empty when it was quiet."""
+        lim, out = self.limits, self.foreign_reasons
         if self.calibration_ratio > lim.calibration_ratio:
             out.append(
                 f"the calibration loop took {self.calibration_ratio:.2f}x the best time on record for this "
@@ -353,15 +359,19 @@ class QuietGuard:
             self._sampler.stop()
             calibrations = [c for c in (self._before, self._calibrate()) if c is not None]
             record = self._record or CalibrationRecord.default()
-            best = min(record.record(c) for c in calibrations)  # a faster time is recorded for next runs
-            self._verdict = Verdict(
+            seen = record.best()
+            verdict = Verdict(
                 samples=list(self._sampler.samples),
                 mean_cores=self._sampler.mean_cores(),
                 calibrations=calibrations,
-                best_calibration=best,
+                best_calibration=min([*calibrations, *([seen] if seen is not None else [])]),
                 limits=self.limits,
                 busiest=self._sampler.busiest(),
             )
+            if not verdict.foreign_reasons:  # times from a loaded machine must not become the yardstick
+                for c in calibrations:
+                    record.record(c)
+            self._verdict = verdict
         return self._verdict
 
     def __enter__(self) -> QuietGuard:

@@ -107,6 +107,20 @@ def test_guard_compares_both_calibrations_with_the_record(tmp_path: Path) -> Non
     assert record.best() == 0.10
 
 
+def test_calibrations_of_a_loaded_run_are_not_recorded(tmp_path: Path) -> None:
+    record = CalibrationRecord(tmp_path / "cal.json", "m")
+    times = iter([0.30, 0.31])
+    readings = iter([(0.0, 0.0), (15.0, 5.0)])  # others used 1 core for 10 s
+    clock = iter([0.0, 10.0])
+    sampler = ForeignCpu(3600, read=lambda: next(readings), clock=lambda: next(clock))
+    with QuietGuard(record=record, sampler=sampler, calibration=lambda: next(times)) as guard:
+        pass
+    v = guard.finish()
+    assert v.mean_cores == pytest.approx(1.0)
+    assert v.busy
+    assert record.best() is None  # a later quiet run sets the yardstick
+
+
 def test_allow_busy_from_flag_or_environment() -> None:
     assert allow_busy(["--requests", "2", "--allow-busy"], {})
     assert allow_busy([], {ALLOW_BUSY_ENV: "1"})
