@@ -87,6 +87,9 @@ class InfillExtra(BaseModel):
 
 class CompletionRequest(_Request):
     prompt: str | list[str] = Field(description="The text before the cursor.")
+    max_tokens: int | None = Field(
+        default=None, ge=0, le=32768, description="0: a warm-up, the prompt goes into the cache and no text comes back."
+    )
     suffix: str | None = Field(default=None, description="The text after the cursor: asks for fill-in-the-middle.")
     echo: bool = False
     raw: bool = Field(default=False, description="With a suffix: skip the editor pipeline and return raw FIM output.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -46,6 +47,26 @@ async def run_pipeline(state: ServerState, req: CodeCompletionRequest, request: 
     return result
 
 
+async def run_warmup(state: ServerState, req: CodeCompletionRequest, request: Request) -> tuple[int, float]:
+    """An editor's warm-up (`n_predict: 0`, `max_tokens: 0`) in a worker thread: (prompt tokens, ms).
+
+    Counted in the metrics as its own endpoint, and kept out of the latency figures, which are keystrokes'."""
+    token = CancelToken()
+    watcher = asyncio.create_task(cancel_on_disconnect(request, token))
+    started = time.monotonic()
+    outcome = "ok"
+    try:
+        n = await asyncio.to_thread(state.pipeline.warm, req, token)
+    except CancelledError:
+        n, outcome = 0, "cancelled"
+    finally:
+        token.cancel("request finished")
+        watcher.cancel()
+    state.stats.m_requests.labels("warmup", outcome).inc()
+    state.stats.m_prompt_tokens.inc(n)
+    return n, (time.monotonic() - started) * 1000
+
+
 async def editor_completion(state: ServerState, body: CompletionRequest, prompt: str, request: Request) -> Any:
     session = editor_session(request, getattr(body, "user", None))
     req = CodeCompletionRequest(
@@ -59,6 +80,8 @@ async def editor_completion(state: ServerState, body: CompletionRequest, prompt:
         temperature=body.temperature,
         mode=body.mode,
     )
+    if body.max_tokens == 0:
+        return await _warmup_completion(state, body, req, request)
     result = await run_pipeline(state, req, request)
     model_id = state.engine.capabilities().model_id
     text = result.text if result else ""
@@ -101,6 +124,29 @@ async def editor_completion(state: ServerState, body: CompletionRequest, prompt:
     return await sse_response(events())
 
 
+async def _warmup_completion(
+    state: ServerState, body: CompletionRequest, req: CodeCompletionRequest, request: Request
+) -> Any:
+    n, ms = await run_warmup(state, req, request)
+    body_out = {
+        "id": new_id("cmpl"),
+        "object": "text_completion",
+        "created": now(),
+        "model": state.engine.capabilities().model_id,
+        "choices": [{"index": 0, "text": "", "logprobs": None, "finish_reason": "length"}],
+        "usage": {"prompt_tokens": n, "completion_tokens": 0, "total_tokens": n},
+        "pylot": {"warmup": True, "latency_ms": round(ms, 1)},
+    }
+    if not body.stream:
+        return body_out
+
+    async def events() -> AsyncIterator[str]:
+        yield sse(body_out)
+        yield "data: [DONE]\n\n"
+
+    return await sse_response(events())
+
+
 async def pipeline_infill(
     state: ServerState, body: InfillRequest, prefix: str, suffix: str, extra: list[Snippet], request: Request
 ) -> Any:
@@ -114,6 +160,9 @@ async def pipeline_infill(
         temperature=body.temperature,
         time_limit_s=body.t_max_predict_ms / 1000 if body.t_max_predict_ms else None,
     )
+    if body.n_predict == 0:
+        n, ms = await run_warmup(state, req, request)
+        return await infill_answer(body, warmup_answer(n, ms))
     result = await run_pipeline(state, req, request)
     text = result.text if result else ""
     finish = result.finish_reason if result else "cancelled"
@@ -134,6 +183,29 @@ async def pipeline_infill(
         if text:
             yield sse({"content": text, "stop": False})
         yield sse({**final, "content": ""})
+
+    return await sse_response(events())
+
+
+def warmup_answer(prompt_tokens: int, ms: float) -> dict[str, Any]:
+    """llama-server's answer to `n_predict: 0`: no text, stopped by the limit."""
+    return {
+        "content": "",
+        "stop": True,
+        "stop_type": "limit",
+        "tokens_predicted": 0,
+        "tokens_evaluated": prompt_tokens,
+        "timings": {"prompt_n": prompt_tokens, "prompt_ms": round(ms, 1), "predicted_n": 0, "predicted_ms": 0.0},
+    }
+
+
+async def infill_answer(body: InfillRequest, final: dict[str, Any]) -> Any:
+    """A whole /infill answer, as one JSON object or, for `stream: true`, as its one final event."""
+    if not body.stream:
+        return JSONResponse(final)
+
+    async def events() -> AsyncIterator[str]:
+        yield sse(final)
 
     return await sse_response(events())
 

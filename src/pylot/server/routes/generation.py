@@ -56,7 +56,8 @@ def make_job(
     run: Callable[[CancelToken], Iterator[Chunk]],
 ) -> Job:
     settings = state.config.settings
-    cacheable = settings.cache.enabled and params.deterministic
+    # A warm-up (max_tokens 0) answered from the cache would skip the very evaluation it asks for.
+    cacheable = settings.cache.enabled and params.deterministic and params.max_tokens != 0
     key = cache_key(state.engine.capabilities().model_id, kind, inputs, asdict(params)) if cacheable else None
     return Job(endpoint, run, key)
 
@@ -276,9 +277,11 @@ async def infill(body: InfillRequest, request: Request, state: StateDep) -> Any:
     """llama-server's /infill, so editor plugins written for llama-server work unchanged.
 
     Answers go through the editor pipeline (better suggestions, type-ahead); `raw: true` gives
-    llama-server's behaviour of returning whatever the model generated."""
+    llama-server's behaviour of returning whatever the model generated. `n_predict: 0` is a warm-up:
+    the prompt goes into the KV cache and the answer, at once, has no text."""
+    current_session.set(editor_session(request, None))
     params = state.params(
-        max_tokens=body.n_predict if body.n_predict and body.n_predict > 0 else None,
+        max_tokens=body.n_predict if body.n_predict is not None and body.n_predict >= 0 else None,
         temperature=body.temperature,
         top_p=body.top_p,
         top_k=body.top_k,
