@@ -77,5 +77,5 @@ def test_serve_refuses_an_unknown_model_clearly(tmp_path: Path) -> None:
 def test_doctor_reports_cpu_memory_and_a_recommendation() -> None:
     r = pylot("doctor")
     assert r.returncode == 0, r.stderr
-    for word in ("CPU features", "RAM", "GPU runtimes", "llama.cpp build", "Recommended model"):
+    for word in ("CPU features", "RAM", "GPU runtimes", "llama.cpp build", "Recommended model", "Why"):
         assert word in r.stdout
