@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,17 @@ def test_complete_from_stdin(tmp_path: Path, qwen_path: Path) -> None:
     r = pylot("complete", "--max-tokens", "6", "--config", str(cfg), stdin="# say hi\nprint(")
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip()
+
+
+def test_complete_from_stdin_ends_where_the_code_ends(tmp_path: Path, qwen_path: Path) -> None:
+    # The README's tour: the function's body, not an example, a closing fence and prose after it.
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("generation:\n  temperature: 0.0\nmodel:\n  n_ctx: 1024\n")
+    r = pylot("complete", "--config", str(cfg), stdin="def fib(n):\n")
+    assert r.returncode == 0, r.stderr
+    assert "return" in r.stdout and "```" not in r.stdout
+    ast.parse("def fib(n):\n" + r.stdout)
+    assert all(line.startswith((" ", "\t")) for line in r.stdout.strip("\n").splitlines() if line.strip())
 
 
 def test_chat_one_message(tmp_path: Path, qwen_path: Path) -> None:

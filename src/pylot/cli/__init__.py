@@ -115,6 +115,9 @@ def serve(
         fail(str(exc))
 
 
+CLI_TIME_LIMIT_S = 60.0
+
+
 def _read_context(file: Path | None, line: int | None, column: int | None) -> tuple[str, str]:
     if file is None:
         return sys.stdin.read(), ""
@@ -135,7 +138,7 @@ def _read_context(file: Path | None, line: int | None, column: int | None) -> tu
 
 @app.command()
 def complete(
-    file: Annotated[Path | None, typer.Argument(help="Source file; omit to read a prompt from stdin.")] = None,
+    file: Annotated[Path | None, typer.Argument(help="Source file; omit to read code from stdin.")] = None,
     line: Annotated[int | None, typer.Option("--line", "-l", help="Cursor line (1-based).")] = None,
     column: Annotated[
         int | None, typer.Option("--column", help="Cursor column (1-based; default: end of line).")
@@ -144,7 +147,11 @@ def complete(
     model: ModelOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Complete code at a cursor position (fill-in-the-middle) or continue a prompt from stdin."""
+    """Complete code at a cursor position (fill-in-the-middle), or at the end of the code read from stdin.
+
+    Both go through the editor's pipeline, so a completion ends where the code ends (the rest of the line,
+    or the block the cursor opens), not in an example and prose after it.
+    """
     from pylot.core.completion import CodeCompletionRequest, CompletionPipeline
     from pylot.core.loader import load_engine
     from pylot.logs import setup_logging
@@ -156,20 +163,20 @@ def complete(
         prefix, suffix = _read_context(file, line, column)
         engine = load_engine(manager.settings)
         s, g = manager.settings, manager.settings.generation
-        if suffix:  # a cursor inside a file: the editor's pipeline (line or block, post-processing)
-            pipeline = CompletionPipeline(
-                lambda: engine, lambda: s.completion, lambda: GenerationParams(temperature=g.temperature)
-            )
-            language = "python" if file is not None and file.suffix in (".py", ".pyi") else None
-            result = pipeline.complete(
-                CodeCompletionRequest(prefix, suffix, filename=str(file), language=language, max_tokens=max_tokens)
-            )
-            sys.stdout.write(result.text)
-        else:
-            params = GenerationParams(max_tokens=max_tokens, temperature=g.temperature, top_p=g.top_p, top_k=g.top_k)
-            for chunk in engine.stream(prefix, params):
-                sys.stdout.write(chunk.text)
-                sys.stdout.flush()
+        pipeline = CompletionPipeline(
+            lambda: engine, lambda: s.completion, lambda: GenerationParams(temperature=g.temperature)
+        )
+        language = "python" if file is not None and file.suffix in (".py", ".pyi") else None
+        request = CodeCompletionRequest(
+            prefix,
+            suffix,
+            filename=str(file) if file is not None else None,
+            language=language,
+            max_tokens=max_tokens,
+            # Someone at a terminal waits for the answer: the editor's time limit is for keystrokes.
+            time_limit_s=max(s.completion.time_limit_s, CLI_TIME_LIMIT_S),
+        )
+        sys.stdout.write(pipeline.complete(request).text)
         sys.stdout.write("\n")
     except PylotError as exc:
         fail(str(exc))
