@@ -9,11 +9,13 @@ import { BackendSync } from './backend-sync';
 import { CompletionEngine } from './completion-engine';
 import { CompletionListProvider } from './completion-list-provider';
 import { EditorLink } from './editor-link';
+import { EditorWarmup, targetOf } from './editor-warmup';
 import { VsCodeEditorRequests } from './editor-requests';
 import { FeedbackTracker } from './feedback';
 import { ACCEPT_COMMAND, InlineSuggestionProvider } from './inline-provider';
 import { RefactorMenu } from './refactor-menu';
 import { RESULT_SCHEME, ResultDocuments } from './result-documents';
+import { timerSchedule } from './schedule';
 import { ServerMonitor } from './server-monitor';
 import { ServerState } from './server-state';
 import { PylotSettings, SECTION, isLanguageEnabled, readSettings } from './settings';
@@ -21,12 +23,8 @@ import { STATUS_COMMAND, StatusBarView, TOGGLE_COMMAND } from './status-bar';
 import { statusMarkdown, statusSummary } from './status-report';
 import { SuggestionCache } from './suggestion-cache';
 
-const SELECTOR: vscode.DocumentSelector = [
-  { scheme: 'file' },
-  { scheme: 'untitled' },
-  { scheme: 'vscode-remote' },
-  { scheme: 'vscode-notebook-cell' },
-];
+const SCHEMES = ['file', 'untitled', 'vscode-remote', 'vscode-notebook-cell'];
+const SELECTOR: vscode.DocumentSelector = SCHEMES.map((scheme) => ({ scheme }));
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('GC-Forged-Pylot', { log: true });
@@ -66,6 +64,14 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   const feedback = new FeedbackTracker(client, log);
   const isActiveFor = (languageId: string) => current().enabled && isLanguageEnabled(current().enabledLanguages, languageId);
+  const warmup = new EditorWarmup({
+    backend: client,
+    target: () => targetOf(vscode.window.activeTextEditor, SCHEMES),
+    isActiveFor,
+    temperature: () => current().temperature,
+    schedule: timerSchedule,
+    log,
+  });
 
   const results = new ResultDocuments();
   const assistant = new AssistantCommands(
@@ -97,6 +103,7 @@ export function activate(context: vscode.ExtensionContext): void {
   monitor.onServerUp(() => {
     void backend.flush();
     link.nudge();
+    warmup.serverUp();
   });
 
   context.subscriptions.push(
@@ -155,6 +162,7 @@ export function activate(context: vscode.ExtensionContext): void {
       }
     }),
     vscode.workspace.onDidCloseTextDocument((document) => cache.forget(document.uri.toString())),
+    vscode.window.onDidChangeActiveTextEditor(() => warmup.editorChanged()),
     vscode.workspace.onDidChangeWorkspaceFolders(() => link.reconnect()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (!event.affectsConfiguration(SECTION)) {
@@ -185,7 +193,7 @@ export function activate(context: vscode.ExtensionContext): void {
         }
       }
     }),
-    { dispose: () => (monitor.stop(), link.stop(), engine.cancel()) },
+    { dispose: () => (monitor.stop(), link.stop(), engine.cancel(), warmup.dispose()) },
   );
 
   state.setEnabled(settings.enabled);
@@ -196,6 +204,7 @@ export function activate(context: vscode.ExtensionContext): void {
   if (explicitlySet(vscode.workspace.getConfiguration(SECTION), ['useExternalLlama', 'externalLlamaUrl'])) {
     void backend.apply(settings);
   }
+  warmup.editorChanged(); // the file open at start-up
   log.info(`activated; server ${settings.serverUrl}`);
 }
 
