@@ -110,6 +110,20 @@ def prompt_tokens_processed(server: LlamaProcess) -> int:
     return int(float(re.search(r"^llamacpp:prompt_tokens_total (\S+)$", text, re.M).group(1)))  # type: ignore[union-attr]
 
 
+def test_a_warm_up_fills_the_slot_so_the_next_infill_evaluates_only_the_typed_text(
+    qwen: ExternalLlamaAPIClient, qwen_server: LlamaProcess
+) -> None:
+    helpers = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(12))
+    prefix, suffix = "import os\n\n" + helpers + "def main():\n", "\n\nmain()\n"
+    qwen.generate("# another file\n", GenerationParams(max_tokens=1))  # the one slot holds something else
+    warm = qwen.infill(prefix, suffix, GenerationParams(max_tokens=0), middle="    path = os.path.j")
+    assert (warm.text, warm.tokens_used, warm.finish_reason) == ("", 0, "length")
+    assert warm.prompt_tokens > 100
+    evaluated = prompt_tokens_processed(qwen_server)
+    r = qwen.infill(prefix, suffix, GenerationParams(max_tokens=4, temperature=0.0), middle="    path = os.path.jo")
+    assert r.text and prompt_tokens_processed(qwen_server) - evaluated <= 8
+
+
 def test_a_cancelled_request_waiting_for_a_busy_server_never_runs_there(
     qwen: ExternalLlamaAPIClient, qwen_server: LlamaProcess
 ) -> None:
