@@ -22,7 +22,7 @@ from pylot.core.balancer import current_session
 from pylot.core.completion.context import CursorContext, Mode, TokenCounter, build_context
 from pylot.core.completion.postprocess import finalize, should_stop
 from pylot.core.completion.typeahead import TypeaheadCache
-from pylot.core.llm_interface import CancelToken, LLMInterface, Snippet, collect
+from pylot.core.llm_interface import CancelToken, Capabilities, LLMInterface, Snippet, collect
 from pylot.errors import CancelledError
 from pylot.types import Chunk, FinishReason, GenerationParams, new_id
 
@@ -86,8 +86,10 @@ class CompletionPipeline:
         self._counters: dict[str, TokenCounter] = {}
         self._warmups: set[CancelToken] = set()  # tokens of warm-ups in flight (see warm)
 
-    def complete(self, req: CodeCompletionRequest, cancel: CancelToken | None = None) -> CodeCompletion:
-        started = time.monotonic()
+    def _prepare(
+        self, req: CodeCompletionRequest
+    ) -> tuple[CompletionSettings, LLMInterface, Capabilities, CursorContext, CodeCompletionRequest]:
+        """The live settings and engine, and the windows the model will see for this request."""
         s = self._settings()
         engine = self._engine()
         caps = engine.capabilities()
@@ -107,6 +109,11 @@ class CompletionPipeline:
             ctx = replace(ctx, mode=req.mode)
         if req.extra:
             req = replace(req, extra=fit_snippets(req.extra, budget.extra, count))
+        return s, engine, caps, ctx, req
+
+    def complete(self, req: CodeCompletionRequest, cancel: CancelToken | None = None) -> CodeCompletion:
+        started = time.monotonic()
+        s, engine, caps, ctx, req = self._prepare(req)
         fim = caps.fim
         stable_line = s.stable_line and caps.heals_middle
         hit = self.typeahead.lookup(ctx.prefix, ctx.suffix) if s.typeahead_entries else None
@@ -177,25 +184,7 @@ class CompletionPipeline:
         any other prompt would fill the cache with something no keystroke reuses. A warm-up never cancels a
         completion in flight for the same session (it is skipped instead); a newer request cancels it.
         """
-        s = self._settings()
-        engine = self._engine()
-        caps = engine.capabilities()
-        count = self._counter(engine, caps.model_id)
-        budget = Budget.fit(s, caps.n_ctx)
-        ctx = build_context(
-            req.prefix,
-            req.suffix,
-            prefix_lines=s.prefix_lines,
-            prefix_tokens=budget.prefix,
-            suffix_lines=s.suffix_lines,
-            suffix_tokens=budget.suffix,
-            multiline=s.multiline,
-            count=count,
-        )
-        if req.mode:
-            ctx = replace(ctx, mode=req.mode)
-        if req.extra:
-            req = replace(req, extra=fit_snippets(req.extra, budget.extra, count))
+        s, engine, caps, ctx, req = self._prepare(req)
         cancel = cancel or CancelToken()
         if not self._claim_for_warmup(req.session, cancel):
             log.debug("warm-up skipped: a completion for the same session is in flight")
@@ -204,14 +193,8 @@ class CompletionPipeline:
         params = replace(self._params(req, ctx, s), max_tokens=0)
         token = current_session.set(req.session)  # the session's next keystrokes go to the same server
         try:
-            if caps.fim:
-                prefix, middle = ctx.prefix, ""
-                if s.stable_line and caps.heals_middle and ctx.line_prefix and ctx.prefix.endswith(ctx.line_prefix):
-                    prefix, middle = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)], ctx.line_prefix
-                stream = engine.stream_infill(prefix, ctx.suffix, params, req.extra, cancel, middle=middle)
-            else:
-                stream = engine.stream(ctx.prefix, params, cancel)
-            result = collect(stream)
+            stable_line = s.stable_line and caps.heals_middle
+            result = collect(_open_stream(engine, ctx, req, params, caps.fim, cancel, stable_line))
         finally:
             current_session.reset(token)
             self._release_warmup(req.session, cancel)
@@ -275,17 +258,10 @@ class CompletionPipeline:
     ) -> tuple[str, FinishReason, tuple[int, int]]:
         """Stream until the suggestion is complete; closing the stream ends the generation at once.
 
-        With `stable_line`, the cursor's line so far goes after the middle token (see build_fim_tokens)."""
-        stream: Iterator[Chunk]
+        With `stable_line`, the cursor's line so far goes after the middle token (see `_open_stream`)."""
         token = current_session.set(req.session)  # external backends route a session to the same server
         try:
-            if fim:
-                prefix, middle = ctx.prefix, ""
-                if stable_line and ctx.line_prefix and ctx.prefix.endswith(ctx.line_prefix):
-                    prefix, middle = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)], ctx.line_prefix
-                stream = engine.stream_infill(prefix, ctx.suffix, params, req.extra, cancel, middle=middle)
-            else:
-                stream = engine.stream(ctx.prefix, params, cancel)
+            stream = _open_stream(engine, ctx, req, params, fim, cancel, stable_line)
         finally:
             current_session.reset(token)
         text = ""
@@ -362,6 +338,27 @@ def fit_snippets(snippets: Sequence[Snippet], budget: int, count: Callable[[str]
         if len(fitting) < len(lines):
             break
     return kept
+
+
+def _open_stream(
+    engine: LLMInterface,
+    ctx: CursorContext,
+    req: CodeCompletionRequest,
+    params: GenerationParams,
+    fim: bool,
+    cancel: CancelToken,
+    stable_line: bool,
+) -> Iterator[Chunk]:
+    """The model's stream for a cursor: fill-in-the-middle where the model can, else a plain continuation.
+
+    With `stable_line`, the cursor's line so far goes after the middle token (see build_fim_tokens), so a
+    keystroke, and the warm-up before it, share every prompt token before the typed text."""
+    if not fim:
+        return engine.stream(ctx.prefix, params, cancel)
+    prefix, middle = ctx.prefix, ""
+    if stable_line and ctx.line_prefix and ctx.prefix.endswith(ctx.line_prefix):
+        prefix, middle = ctx.prefix[: len(ctx.prefix) - len(ctx.line_prefix)], ctx.line_prefix
+    return engine.stream_infill(prefix, ctx.suffix, params, req.extra, cancel, middle=middle)
 
 
 def _breaks_file(req: CodeCompletionRequest, text: str) -> bool:
