@@ -14,11 +14,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import subprocess
 import sys
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import pct, write_results
+from _scoring import pass_rate
 from _servers import LLAMA_VSCODE_INFILL, ROOT, llama_server, pylot_server
 
 DATA = ROOT.parent / "shared" / "bench-data" / "human-eval-infilling"
@@ -47,22 +45,8 @@ def load(name: str, limit: int) -> list[dict[str, Any]]:
     return rows
 
 
-def passes(item: dict[str, Any], middle: str) -> bool:
-    program = f"{item['prompt']}{middle}{item['suffix']}\n{item['test']}\ncheck({item['entry_point']})\n"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "check.py"
-        path.write_text(program, encoding="utf-8")
-        try:
-            r = subprocess.run(
-                [sys.executable, "-I", str(path)],
-                cwd=tmp,
-                capture_output=True,
-                timeout=15,
-                env={"PATH": "/usr/bin:/bin"},
-            )
-        except subprocess.TimeoutExpired:
-            return False
-    return r.returncode == 0
+def check_program(item: dict[str, Any], middle: str) -> str:
+    return f"{item['prompt']}{middle}{item['suffix']}\n{item['test']}\ncheck({item['entry_point']})\n"
 
 
 def first_line(text: str) -> str:
@@ -102,9 +86,7 @@ def run_llama_server(url: str, items: list[dict[str, Any]]) -> tuple[list[str], 
 
 
 def score(items: list[dict[str, Any]], middles: list[str]) -> float:
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(passes, items, middles))
-    return sum(results) / len(results)
+    return pass_rate([check_program(item, middle) for item, middle in zip(items, middles, strict=True)])
 
 
 def main() -> None:
