@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import pct, write_results
+from _common import add_busy_flag, pct, write_results
 from _scoring import pass_rate
 from _servers import LLAMA_VSCODE_INFILL, ROOT, llama_server, pylot_server
 
@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--set", choices=["single", "span", "both"], default="both")
     parser.add_argument("--limit", type=int, default=100, help="items per set, spread over the problems (0: all)")
+    add_busy_flag(parser)
     args = parser.parse_args()
     sets = ["single", "span"] if args.set == "both" else [args.set]
     data = {name: load(name, args.limit) for name in sets}

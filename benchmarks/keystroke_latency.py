@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import pct, write_results
+from _common import add_busy_flag, pct, write_results
 from _servers import LLAMA_VSCODE_INFILL, llama_server, pylot_server
 from _warmup import first_keystroke
 
@@ -95,6 +95,7 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--lines", type=int, default=12, help="lines typed, from three files in turn")
     parser.add_argument("--anchor-lines", type=int, default=3, help="of those, the first N also go to llama-server")
+    add_busy_flag(parser)
     args = parser.parse_args()
     items = typing_lines(args.lines)
     shared, alone = items[: args.anchor_lines], items[args.anchor_lines :]

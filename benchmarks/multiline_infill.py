@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import pct, write_results
+from _common import add_busy_flag, pct, write_results
 from _scoring import exact, pass_rate, similarity
 from _servers import LLAMA_VSCODE_INFILL, llama_server, pylot_server
 from _spans import FORMS, Item, build
@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--model", default="qwen2.5-coder-0.5b")
     parser.add_argument("--limit", type=int, default=20, help="spans per set, spread over the sources (0: all)")
     parser.add_argument("--replay", action="store_true", help="score the pipeline on recorded output; no table")
+    add_busy_flag(parser)
     args = parser.parse_args()
     items = build(args.limit)
     if args.replay:

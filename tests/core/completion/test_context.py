@@ -21,8 +21,19 @@ def test_text_on_the_line_or_after_the_cursor_asks_for_a_line() -> None:
     assert choose_mode("    for x in r", "\n") == "line"
     assert choose_mode("    for x in xs:", "  # loop\n") == "line"
     assert choose_mode("x = foo(", ")\n") == "line"
-    assert choose_mode("a = 1\n", "b = 2\n") == "line"
     assert choose_mode("def f(x):\n    ", "\n", multiline=False) == "line"
+
+
+def test_a_line_boundary_asks_for_whole_lines() -> None:
+    # A FIM client asking for the lines between two lines: the prompt ends with a newline, the suffix
+    # starts on the next line. Nothing is typed on the cursor's line, so this is not a rest-of-line.
+    assert choose_mode("a = 1\n", "b = 2\n") == "block"
+    assert choose_mode("def f(s):\n", "    return s\n") == "block"
+    assert choose_mode("def f(s):\n    ", "return s\n") == "line"  # the cursor inside the indentation
+    c = build_context("x = 1\n", "y = 2\nz = 3\n", prefix_lines=9, prefix_tokens=99, suffix_lines=9, suffix_tokens=99)
+    assert c.at_boundary and c.following_lines[:2] == ["y = 2", "z = 3"]
+    c = build_context("x = 1\n", "\ny = 2\n", prefix_lines=9, prefix_tokens=99, suffix_lines=9, suffix_tokens=99)
+    assert not c.at_boundary and c.following_lines[0] == "y = 2"
 
 
 def test_a_block_ends_below_the_opener_or_below_the_cursors_level() -> None:

@@ -16,9 +16,18 @@ def test_line_mode_stops_at_the_end_of_the_line() -> None:
     assert finalize("foo(1)\nbar = 2", c, "stop", 10) == "foo(1)"
 
 
-def test_a_line_inserted_before_existing_text_ends_with_a_newline() -> None:
+def test_lines_inserted_at_a_line_boundary_end_with_a_newline() -> None:
     c = ctx("def f():\n    x = 1\n", "    return x\n")
+    assert c.mode == "block"
     assert finalize("    y = 2\n    return x", c, "stop", 10) == "    y = 2\n"
+    assert finalize("    y = 2\n    z = y", c, "stop", 10) == "    y = 2\n    z = y\n"
+    assert finalize("    return x\n", c, "stop", 10) == ""  # only what is already there
+
+
+def test_a_line_boundary_gets_the_whole_body_not_one_line() -> None:
+    c = ctx('def f(strings):\n    """Longest."""\n', "    return max(strings, key=len)\n")
+    raw = "    if not strings:\n        return None\n    return max(strings, key=len)\n"
+    assert finalize(raw, c, "stop", 10) == "    if not strings:\n        return None\n"
 
 
 def test_text_already_after_the_cursor_is_not_repeated() -> None:

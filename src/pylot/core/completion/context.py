@@ -33,6 +33,17 @@ class CursorContext:
     def at_line_start(self) -> bool:
         return not self.line_prefix.strip()
 
+    @property
+    def at_boundary(self) -> bool:
+        """The cursor at column 0 before a line with text: a FIM client asking for lines to insert there."""
+        return not self.line_prefix and bool(self.line_suffix.strip())
+
+    @property
+    def following_lines(self) -> list[str]:
+        """The lines after the suggestion: the suffix after the cursor's line, or all of it at a boundary."""
+        lines = self.suffix.split("\n")
+        return lines if self.at_boundary else lines[1:]
+
 
 def _indent_width(line: str) -> int:
     expanded = line.expandtabs(4)
@@ -107,15 +118,21 @@ def _part_within(text: str, max_tokens: int, count: Callable[[str], int], end: b
 
 
 def choose_mode(prefix: str, suffix: str, multiline: bool = True) -> Mode:
-    """A block on an empty line, or at the end of a line that opens one; else the rest of the line.
+    """A block on an empty line, at the end of a line that opens one, or at a line boundary; else the
+    rest of the line.
 
-    On an empty line the model may write several statements; after `for x in xs:|` it writes the body.
-    Text typed on the line, or text after the cursor, asks for the rest of one line (a guess at the
-    rest of a half-typed line is not worth the time its body would take).
+    On an empty line the model may write several statements; after `for x in xs:|` it writes the body;
+    with the cursor at column 0 before a line of text (a FIM client asking for the lines between two
+    lines) it writes whole lines. Text typed on the line, or text after the cursor, asks for the rest
+    of one line (a guess at the rest of a half-typed line is not worth the time its body would take).
     """
     line_prefix = prefix.rsplit("\n", 1)[-1]
     line_suffix = suffix.split("\n", 1)[0]
-    if not multiline or line_suffix.strip():
+    if not multiline:
+        return "line"
+    if not line_prefix and line_suffix.strip():
+        return "block"
+    if line_suffix.strip():
         return "line"
     if not line_prefix.strip() or line_prefix.rstrip().endswith(BLOCK_OPENERS):
         return "block"

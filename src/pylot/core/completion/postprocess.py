@@ -23,7 +23,7 @@ def should_stop(text: str, ctx: CursorContext, max_lines: int) -> bool:
 def _block_end(text: str, ctx: CursorContext, max_lines: int) -> int | None:
     """Index where a block ends: at a line indented `ctx.scope` or less, a line that repeats the suffix,
     two blank lines, or after max_lines lines; None while the block may go on."""
-    next_suffix_line = next((ln.strip() for ln in ctx.suffix.split("\n")[1:] if ln.strip()), None)
+    next_suffix_line = next((ln.strip() for ln in ctx.following_lines if ln.strip()), None)
     lines = text.split("\n")
     offset = 0
     body = 0
@@ -89,7 +89,9 @@ def finalize(text: str, ctx: CursorContext, finish_reason: str, max_lines: int) 
         lines.pop()
     text = "\n".join(lines)
     text = _trim_suffix_lines(text, ctx)
-    return text if text.strip() else ""
+    if not text.strip():
+        return ""
+    return text + "\n" if ctx.at_boundary else text  # whole lines before the line at the cursor
 
 
 def _trim_line_suffix_overlap(text: str, ctx: CursorContext) -> str:
@@ -147,11 +149,11 @@ def _balance_brackets(text: str, ctx: CursorContext) -> str:
 
 def _trim_suffix_lines(text: str, ctx: CursorContext) -> str:
     """Drop trailing lines that repeat the lines right after the cursor."""
-    following = [ln.rstrip() for ln in ctx.suffix.split("\n")[1:] if ln.strip()]
+    following = [ln.rstrip() for ln in ctx.following_lines if ln.strip()]
     lines = text.split("\n")
     if not following:
         return text
     for i, line in enumerate(lines):
-        if i > 0 and line.rstrip() == following[0] and line.strip():
+        if (i > 0 or ctx.at_boundary) and line.rstrip() == following[0] and line.strip():
             return "\n".join(lines[:i]).rstrip()
     return text
