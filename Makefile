@@ -58,6 +58,7 @@ bench: models-test llama-server
 	$(PY) benchmarks/engine_overhead.py
 	$(PY) benchmarks/keystroke_latency.py
 	$(PY) benchmarks/humaneval_infill.py --set single --limit 100
+	$(PY) benchmarks/multiline_infill.py
 	$(PY) benchmarks/balancer.py
 	$(PY) benchmarks/semantic_search.py
 
