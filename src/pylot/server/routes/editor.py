@@ -99,43 +99,39 @@ async def editor_completion(state: ServerState, body: CompletionRequest, prompt:
             "candidates": result.candidates,
         }
     )
-    usage = {
-        "prompt_tokens": result.prompt_tokens if result else 0,
-        "completion_tokens": result.completion_tokens if result else 0,
-    }
-    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    prompt_tokens = result.prompt_tokens if result else 0
+    completion_tokens = result.completion_tokens if result else 0
     cid = result.id if result else new_id("cmpl")
-    body_out = {
-        "id": cid,
-        "object": "text_completion",
-        "created": now(),
-        "model": model_id,
-        "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": finish}],
-        "usage": usage,
-        "pylot": meta,
-    }
-    if not body.stream:
-        return body_out
-
-    async def events() -> AsyncIterator[str]:
-        yield sse(body_out)
-        yield "data: [DONE]\n\n"
-
-    return await sse_response(events())
+    return await _text_completion(body, cid, model_id, text, finish, (prompt_tokens, completion_tokens), meta)
 
 
 async def _warmup_completion(
     state: ServerState, body: CompletionRequest, req: CodeCompletionRequest, request: Request
 ) -> Any:
     n, ms = await run_warmup(state, req, request)
+    model_id = state.engine.capabilities().model_id
+    meta = {"warmup": True, "latency_ms": round(ms, 1)}
+    return await _text_completion(body, new_id("cmpl"), model_id, "", "length", (n, 0), meta)
+
+
+async def _text_completion(
+    body: CompletionRequest,
+    cid: str,
+    model_id: str,
+    text: str,
+    finish: str,
+    usage: tuple[int, int],
+    meta: dict[str, Any],
+) -> Any:
+    """OpenAI's text_completion answer, as one JSON body or, with `stream`, as one SSE event and [DONE]."""
     body_out = {
-        "id": new_id("cmpl"),
+        "id": cid,
         "object": "text_completion",
         "created": now(),
-        "model": state.engine.capabilities().model_id,
-        "choices": [{"index": 0, "text": "", "logprobs": None, "finish_reason": "length"}],
-        "usage": {"prompt_tokens": n, "completion_tokens": 0, "total_tokens": n},
-        "pylot": {"warmup": True, "latency_ms": round(ms, 1)},
+        "model": model_id,
+        "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": finish}],
+        "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)},
+        "pylot": meta,
     }
     if not body.stream:
         return body_out
