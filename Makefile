@@ -44,7 +44,7 @@ web-unit: web
 	cd web-ui && npm run typecheck && npm test
 
 test: models-test llama-server web-unit vscode-unit vscode-e2e
-	$(PY) -m pytest $(PYTEST_ARGS)
+	PYLOT_REQUIRE_E2E=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks scripts

@@ -25,6 +25,8 @@ from typing import Any
 import httpx
 import pytest
 
+from .conftest import tools_missing
+
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = REPO / "vscode-extension" / "e2e" / "drive-code-server.cjs"
 E2E_HOME = Path(os.environ.get("PYLOT_E2E_HOME", Path.home() / ".cache" / "pylot" / "e2e"))
@@ -62,7 +64,7 @@ def _tools_set_up() -> None:
         reason = (
             f"VS Code e2e tools are not set up (no valid {E2E_HOME / 'manifest.json'}): run scripts/e2e_vscode_setup.sh"
         )
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
+        tools_missing(reason)
 
 
 # Settings that keep VS Code quiet and predictable: only our inline provider suggests anything.

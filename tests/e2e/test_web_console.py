@@ -8,7 +8,6 @@ installs playwright-core; no browser is downloaded.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import RunningServer, start_server, stop_server
+from .conftest import RunningServer, start_server, stop_server, tools_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web-ui"
@@ -43,7 +42,7 @@ def _not_built() -> str | None:
 def _console_built() -> None:
     reason = _not_built()
     if reason:  # on CI `make test` builds the console first: there a missing build is a failure
-        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
+        tools_missing(reason)
     if shutil.which("node") is None:
         pytest.fail("node is not on PATH, though the console was built with it")
     if not CHROMIUM.exists():
