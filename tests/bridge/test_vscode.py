@@ -22,7 +22,6 @@ from typer.testing import CliRunner
 
 from pylot.bridge.vscode import (
     CLOSE_BAD_HELLO,
-    CLOSE_UNAUTHORIZED,
     EditorHub,
     EditorRequestError,
     EditorTimeoutError,
@@ -30,18 +29,17 @@ from pylot.bridge.vscode import (
     create_editor_router,
 )
 from pylot.cli import vscode_cmd
+from pylot.server.middleware import CLOSE_UNAUTHORIZED, ApiKeyMiddleware
 
 KEY = "s3cret"
 HELLO = {"type": "hello", "editor": "vscode", "version": "0.1.0", "workspace": ["/work/project"]}
 
 
-def accept_any(_key: str | None) -> bool:
-    return True
-
-
-def make_app(hub: EditorHub, check_key: Any = accept_any) -> FastAPI:
+def make_app(hub: EditorHub, keys: tuple[str, ...] = ()) -> FastAPI:
+    """The editor routes behind the server's API-key middleware, as create_app mounts them."""
     app = FastAPI()
-    app.include_router(create_editor_router(hub, check_key))
+    app.include_router(create_editor_router(hub))
+    app.add_middleware(ApiKeyMiddleware, keys=lambda: list(keys))
     return app
 
 
@@ -199,7 +197,7 @@ def test_the_first_message_must_be_a_hello(client: TestClient) -> None:
 
 @pytest.fixture
 def keyed(hub: EditorHub) -> Iterator[TestClient]:
-    with TestClient(make_app(hub, lambda key: key == KEY)) as c:
+    with TestClient(make_app(hub, (KEY,))) as c:
         yield c
 
 

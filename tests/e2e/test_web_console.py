@@ -126,6 +126,23 @@ def test_the_playground_returns_a_completion(pylot_server: RunningServer, web_ar
     assert httpx.get(f"{pylot_server.url}/v1/status", timeout=10).json()["requests_total"] > requests_before
 
 
+def test_a_web_page_on_another_origin_cannot_drive_the_server(pylot_server: RunningServer, web_artifacts: Path) -> None:
+    """A page on attacker.test tries the config, a model load, a tool and a WebSocket, then DNS rebinding."""
+    url = pylot_server.url
+    before = httpx.get(f"{url}/v1/config", timeout=10).json()
+    result = scenario("attacker", pylot_server, web_artifacts)
+    assert httpx.get(f"{url}/v1/config", timeout=10).json() == before
+    assert result["tries"]["websocket"] == "refused" and result["wsRebound"]["websocket"] == "refused"
+    # The requests that reached the server were refused by the server itself, not only by the browser.
+    posts = [s for s in result["statuses"] if s["method"] == "POST"]
+    assert {s["path"] for s in posts} >= {"/v1/config", "/v1/models/load", "/v1/tools/read_file"}, result
+    assert all(s["status"] == 403 for s in posts), posts
+    assert result["rebound"]["status"] == 421 and "allowed_hosts" in result["rebound"]["text"]
+    log = pylot_server.log_path.read_text(encoding="utf-8", errors="replace")
+    assert "refused a websocket request to /ws/completions: forbidden_origin" in log
+    assert "refused a websocket request to /ws/completions: misdirected_request" in log
+
+
 @pytest.fixture(scope="module")
 def keyed_server(tmp_path_factory: pytest.TempPathFactory, qwen_path: Path) -> Iterator[RunningServer]:
     """A server with an API key and an empty model store (so a pull really copies a model in); it

@@ -197,7 +197,7 @@ def pylot_app(tmp_path: Path, servers: list[tuple[str, str | None]]) -> TestClie
     lines += ["generation:", "  temperature: 0.0", "  max_tokens: 8", "completion:", "  time_limit_s: 60"]
     path = tmp_path / "pylot.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return TestClient(create_app(ConfigManager(path, environ={})))
+    return TestClient(create_app(ConfigManager(path, environ={})), base_url="http://127.0.0.1:8080")
 
 
 def test_pylot_serves_completions_chat_and_infill_from_external_servers(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,12 +12,24 @@ from pylot.server import create_app
 
 # Tests check behaviour, not speed: a loaded CI machine must not hit the editor's generation time limit.
 NO_TIME_LIMIT = "completion:\n  time_limit_s: 120\n"
+# The server answers only requests that name this machine in Host (TestClient's default "testserver" does not).
+LOCAL = "http://127.0.0.1:8080"
 
 
 def make_client(engine: object, tmp: Path, text: str = "", **kwargs: object) -> TestClient:
     path = tmp / "pylot.yaml"
     path.write_text(NO_TIME_LIMIT + text, encoding="utf-8")
-    return TestClient(create_app(ConfigManager(path, environ={}), engine=engine, **kwargs))  # type: ignore[arg-type]
+    app = create_app(ConfigManager(path, environ={}), engine=engine, **kwargs)  # type: ignore[arg-type]
+    return LocalClient(app, base_url=LOCAL)
+
+
+class LocalClient(TestClient):
+    """A TestClient whose WebSockets, too, name this machine (starlette's default ws://testserver is refused)."""
+
+    def websocket_connect(self, url: str, *args: Any, **kwargs: Any) -> Any:
+        return super().websocket_connect(
+            LOCAL.replace("http", "ws", 1) + url if url.startswith("/") else url, *args, **kwargs
+        )
 
 
 @pytest.fixture

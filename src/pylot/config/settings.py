@@ -38,6 +38,11 @@ class ServerSettings(_Section):
         default_factory=list,
         description="Origins allowed to call the API from a browser (besides same-origin).",
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names, besides localhost and IP addresses, that requests may name in their Host "
+        "header (a name a web page could point at this machine is refused); ['*'] allows any.",
+    )
 
 
 class ModelSettings(_Section):
@@ -48,7 +53,10 @@ class ModelSettings(_Section):
     store_dir: Path | None = Field(default=None, description="Model store directory; default <PYLOT_HOME>/models.")
     n_ctx: int = Field(default=4096, ge=256, le=131072, description="Context window in tokens.")
     n_threads: int | None = Field(
-        default=None, ge=1, description="CPU threads for generation; default: all physical cores."
+        default=None,
+        ge=1,
+        description="CPU threads for generation; default: the physical cores not busy with other programs "
+        "when the model loads (pylot doctor shows how many).",
     )
     n_threads_batch: int | None = Field(
         default=None, ge=1, description="CPU threads for prompt processing; default: same as n_threads."

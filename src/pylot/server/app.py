@@ -24,7 +24,8 @@ from pylot.config.config_manager import ConfigManager
 from pylot.core.llm_interface import LLMInterface
 from pylot.errors import ModelError, PylotError
 from pylot.server import errors
-from pylot.server.middleware import ApiKeyMiddleware, BodyLimitMiddleware, key_matches, secret_values
+from pylot.server.middleware import ApiKeyMiddleware, BodyLimitMiddleware, secret_values
+from pylot.server.origin_guard import OriginGuardMiddleware, OriginRules
 from pylot.server.routes import config as config_routes
 from pylot.server.routes import generation, info, models, ws
 from pylot.server.state import EngineFactory, ServerState
@@ -77,7 +78,7 @@ def create_app(
     errors.install(app)
     for router in (info.router, generation.router, config_routes.router, ws.router, models.router):
         app.include_router(router)
-    app.include_router(create_editor_router(state.editors, lambda key: _key_ok(config, key)))
+    app.include_router(create_editor_router(state.editors))
     state.tools = _tool_manager(state)
     app.include_router(create_tools_router(state.tools))
     app.include_router(create_console_router(log_buffer))
@@ -87,7 +88,13 @@ def create_app(
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
     app.add_middleware(BodyLimitMiddleware, limit=lambda: config.settings.server.max_request_bytes)
     app.add_middleware(ApiKeyMiddleware, keys=lambda: secret_values(config.settings.server.api_keys))
+    app.add_middleware(OriginGuardMiddleware, rules=lambda: _origin_rules(config))  # outermost: runs first
     return app
+
+
+def _origin_rules(config: ConfigManager) -> OriginRules:
+    s = config.settings.server
+    return OriginRules(bind_host=s.host, allowed_hosts=tuple(s.allowed_hosts), allowed_origins=tuple(s.cors_origins))
 
 
 def _tool_manager(state: ServerState) -> ToolManager:
@@ -95,11 +102,6 @@ def _tool_manager(state: ServerState) -> ToolManager:
     t = state.config.settings.tools
     policy = Policy((t.workspace or Path.cwd()).resolve(), read_only=t.read_only, writable=tuple(t.writable))
     return create_tool_manager(policy, llm=DeferredLLM(lambda: state.engine), settings=state.config.settings)
-
-
-def _key_ok(config: ConfigManager, key: str | None) -> bool:
-    keys = secret_values(config.settings.server.api_keys)
-    return not keys or key_matches(key, keys)
 
 
 class LlamaServer:
