@@ -61,6 +61,44 @@ def test_symlinks_cannot_escape(workspace: Path) -> None:
     assert policy.read_path("inside.py").name == "a.py"  # a symlink that stays inside is fine
 
 
+def test_nul_bytes_and_over_long_paths_are_refused_by_name(workspace: Path) -> None:
+    policy = Policy(workspace)
+    with pytest.raises(ToolError, match=r"^path contains a NUL byte$"):
+        policy.read_path("src/a\x00b.py")
+    with pytest.raises(ToolError, match="longer than 4096 bytes"):
+        policy.read_path("a" * 5000)
+    with pytest.raises(ToolError, match="longer than 4096 bytes"):
+        policy.resolve("a/" * 2100)  # many short names
+    with pytest.raises(ToolError, match="a name longer than 255 bytes"):
+        policy.write_path("src/" + "x" * 256 + ".py")
+    assert policy.resolve("src/" + "x" * 252 + ".py").name == "x" * 252 + ".py"  # 255 is fine
+    with pytest.raises(ToolError, match="cannot expand '~'"):
+        policy.resolve("~no-such-user-of-pylot/x.py")
+
+
+@pytest.mark.skipif(not Path("/proc/self/root").is_symlink(), reason="no /proc here")
+def test_proc_paths_resolve_like_any_other(workspace: Path) -> None:
+    # /proc/self/root/<workspace>/... is the workspace file itself: resolved, then read from the root (never
+    # through /proc); one that resolves elsewhere is outside, like any absolute path.
+    policy = Policy(workspace)
+    assert policy.read_text(f"/proc/self/root{workspace.resolve()}/src/pkg/a.py") == "x = 1\n"
+    with pytest.raises(ToolError, match="outside the workspace"):
+        policy.read_text(f"/proc/self/root{workspace.parent.resolve()}/outside.txt")
+    with pytest.raises(ToolError, match="outside the workspace"):
+        policy.read_text("/proc/self/environ")
+
+
+def test_text_is_read_as_utf8_and_a_bad_byte_is_named_not_quoted(workspace: Path) -> None:
+    (workspace / "crlf.py").write_bytes(b"a = 1\r\nb = 2\r\n")
+    (workspace / "latin1.py").write_bytes(b"PASSWORD = 'hunter2' # caf\xe9\n")
+    policy = Policy(workspace)
+    assert policy.read_text("crlf.py") == "a = 1\nb = 2\n"  # as open() reads it
+    with pytest.raises(ToolError, match=r"latin1\.py is not UTF-8 text \(undecodable byte at offset 26\)") as bad:
+        policy.read_text("latin1.py")
+    assert "hunter2" not in str(bad.value)
+    assert policy.read_text("latin1.py", errors="replace").endswith("caf\ufffd\n")
+
+
 def test_read_only_refuses_every_write(workspace: Path) -> None:
     policy = Policy(workspace, read_only=True)
     with pytest.raises(ToolError, match="read-only"):

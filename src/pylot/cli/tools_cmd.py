@@ -59,7 +59,8 @@ def _manager(ctx: typer.Context, workspace: Path, read_only: bool = False) -> An
     from pylot.bridge.tools import create_tool_manager
 
     settings = _settings(ctx)
-    return create_tool_manager(Policy(workspace, read_only=read_only), llm=lazy_llm(settings), settings=settings)
+    policy = Policy(workspace, read_only=read_only, allow_hard_links=settings.tools.allow_hard_links)
+    return create_tool_manager(policy, llm=lazy_llm(settings), settings=settings)
 
 
 @tools_app.command("list")
@@ -112,7 +113,7 @@ def _search_engine(ctx: typer.Context, workspace: Path, exclude: Sequence[str] =
     from pylot.bridge.tools.semantic_search import SemanticSearch, default_index_path
 
     settings = _settings(ctx)
-    policy = Policy(workspace, read_only=True)
+    policy = Policy(workspace, read_only=True, allow_hard_links=settings.tools.allow_hard_links)
     llm = lazy_llm(settings)
 
     def embedder() -> Any:
@@ -165,7 +166,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Search the indexed workspace; prints file:line ranges with scores."""
-    from pylot.bridge.tool_manager import jsonable
+    from pylot.bridge.tool_schema import jsonable
 
     if mode not in ("hybrid", "semantic", "lexical"):
         _fail(f"--mode must be hybrid, semantic or lexical, not {mode}")

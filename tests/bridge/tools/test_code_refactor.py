@@ -125,13 +125,13 @@ def test_all_files_or_none_when_a_write_fails_half_way(
     real_replace = os.replace
     calls = {"n": 0}
 
-    def failing_replace(src: str | Path, dst: str | Path) -> None:
+    def failing_replace(src: str | Path, dst: str | Path, **dir_fds: int) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError(28, "No space left on device")
-        real_replace(src, dst)
+        real_replace(src, dst, **dir_fds)
 
-    monkeypatch.setattr("pylot.bridge.tools.code_refactor.os.replace", failing_replace)
+    monkeypatch.setattr("pylot.bridge.safe_io.os.replace", failing_replace)
     with pytest.raises(ToolError, match="no file was changed"):
         CodeRefactor(policy).rename_symbol("inventory/pricing.py", "apply_discount", "discount_price", apply=True)
     assert {p: p.read_text() for p in project.rglob("*.py")} == before

@@ -176,14 +176,13 @@ class CodeParser:
         Args:
             path: File inside the workspace.
         """
-        file = self.policy.read_path(path) if self.policy else Path(path)
+        if self.policy is not None:
+            return self.parse(self.policy.read_text(path, errors="replace"), path=self.policy.relative(path))
         try:
-            source = file.read_text(encoding="utf-8", errors="replace")
+            source = Path(path).read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise ToolError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        shown = self.policy.relative(file) if self.policy else Path(path).as_posix()
-        result = self.parse(source, path=shown)
-        return result
+        return self.parse(source, path=Path(path).as_posix())
 
     def tools(self) -> list[Tool]:
         return [Tool.from_function(self.parse_file, timeout_s=30)]

@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import keyword
-import os
 import re
-import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,34 +56,22 @@ def unified_diff(relative: str, before: str, after: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-def apply_atomically(changes: list[FileChange]) -> None:
+def apply_atomically(policy: Policy, changes: list[FileChange]) -> None:
     """Write every change or none: stage all files beside their targets, then swap them in, undoing on failure."""
     for change in changes:
-        current = change.path.read_text(encoding="utf-8")
-        if content_hash(current) != content_hash(change.before):
+        if content_hash(policy.read_text(change.path)) != content_hash(change.before):
             raise ToolError(f"{change.path.name} changed since the refactoring was computed; run it again")
-    staged: list[tuple[FileChange, Path]] = []
-    try:
-        for change in changes:
-            fd, name = tempfile.mkstemp(prefix=f".{change.path.name}.", suffix=".pylot", dir=change.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(change.after)
-            with contextlib.suppress(OSError):
-                os.chmod(name, change.path.stat().st_mode & 0o7777)
-            staged.append((change, Path(name)))
+    with contextlib.ExitStack() as stack:
+        staged = [(change, stack.enter_context(policy.stage_text(change.path, change.after))) for change in changes]
         done: list[FileChange] = []
         try:
             for change, staged_file in staged:
-                os.replace(staged_file, change.path)
+                staged_file.commit()
                 done.append(change)
-        except OSError as exc:
+        except ToolError as exc:
             for undo in done:
-                undo.path.write_text(undo.before, encoding="utf-8", newline="")
-            raise ToolError(f"could not write {change.path.name} ({exc.strerror or exc}); no file was changed") from exc
-    finally:
-        for _, leftover in staged:
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
+                policy.write_text(undo.path, undo.before)
+            raise ToolError(f"{exc}; no file was changed") from exc
 
 
 class CodeRefactor:
@@ -193,7 +179,7 @@ class CodeRefactor:
 
     def _load(self, path: str, python_only: bool = False) -> tuple[Path, str, str]:
         file = self.policy.read_path(path)
-        source = file.read_text(encoding="utf-8")
+        source = self.policy.read_text(file)
         language = detect_language(file, source)
         if language is None:
             raise ToolError(f"{path}: unknown language")
@@ -206,8 +192,8 @@ class CodeRefactor:
         result = self.parser.parse(source, language=language)
         if result.errors:
             first = result.errors[0]
-            rel = self.policy.relative(file)
-            raise ToolError(f"{rel} {what}: line {first.line}, column {first.column}: {first.message}; refused")
+            rel = self.policy.relative(file)  # the parser's message quotes the code, so it stays out
+            raise ToolError(f"{rel} {what}: a syntax error at line {first.line}, column {first.column}; refused")
 
     def _finish(self, operation: str, changes: list[FileChange], apply: bool) -> RefactorResult:
         changes = [c for c in changes if c.after != c.before]
@@ -219,8 +205,8 @@ class CodeRefactor:
         diff = "".join(unified_diff(self.policy.relative(c.path), c.before, c.after) for c in changes)
         if apply:
             for change in changes:
-                self.policy.write_path(change.path)
-            apply_atomically(changes)
+                self.policy.write_path(change.path)  # refuse before anything is staged
+            apply_atomically(self.policy, changes)
         return RefactorResult(operation, diff, [self.policy.relative(c.path) for c in changes], apply)
 
     def _rope(self, file: Path, source: str, compute: Callable[[Any, Any], Any]) -> list[FileChange]:
@@ -241,7 +227,7 @@ class CodeRefactor:
             out: list[FileChange] = []
             for change in changeset.changes:
                 target = self.policy.root / change.resource.path
-                before = source if target == file else target.read_text(encoding="utf-8")
+                before = source if target == file else self.policy.read_text(target)
                 out.append(FileChange(target, before, change.new_contents))
             return out
         except exceptions.RopeError as exc:

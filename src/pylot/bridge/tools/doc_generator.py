@@ -166,11 +166,11 @@ class DocumentationGenerator:
         file = self.policy.read_path(path)
         if detect_language(file) != "python":
             raise ToolError(f"{path}: docstrings are written for Python files only")
-        source = file.read_text(encoding="utf-8")
+        source = self.policy.read_text(file)
         try:
             module = cst.parse_module(source)
-        except cst.ParserSyntaxError as exc:
-            raise ToolError(f"{path} does not parse: line {exc.raw_line}: {exc.message}") from None
+        except cst.ParserSyntaxError as exc:  # its message quotes the code, so it stays out
+            raise ToolError(f"{path} does not parse: a syntax error at line {exc.raw_line}") from None
         finder = _Finder(module)
         MetadataWrapper(module, unsafe_skip_copy=True).visit(finder)
         skipped = {name: "body on the same line as def" for name in finder.one_liners}
@@ -194,8 +194,7 @@ class DocumentationGenerator:
             return DocstringResult(relative, [], skipped)
         new_source = module.visit(_Inserter(written)).code
         if apply:
-            self.policy.write_path(file)
-            apply_atomically([FileChange(file, source, new_source)])
+            apply_atomically(self.policy, [FileChange(file, source, new_source)])
         log.info("docstrings: %d added, %d skipped", len(added), len(skipped))
         return DocstringResult(relative, added, skipped, unified_diff(relative, source, new_source), apply)
 
@@ -217,20 +216,27 @@ class DocumentationGenerator:
             output: A Markdown file to write the reference to.
         """
         target = self.policy.resolve(path)
-        if target.is_dir():
+        folder = target.is_dir()
+        if output:
+            self.policy.write_path(output)  # refused before any work
+        if folder:
             files = sorted(p for p in target.rglob("*") if p.is_file() and _wanted(p, self.policy))
         else:
             files = [self.policy.read_path(path)]
         sections = [f"# API reference: {self.policy.relative(target) if target != self.policy.root else '.'}", ""]
         for file in files:
-            source = file.read_text(encoding="utf-8", errors="replace")
+            try:
+                source = self.policy.read_text(file, errors="replace")
+            except ToolError:
+                if not folder:
+                    raise
+                log.info("api_reference: left out a file the policy does not read")  # e.g. a hard link
+                continue
             result = self.parser.parse(source, path=self.policy.relative(file))
             sections.extend(render_file(result))
         markdown = "\n".join(sections).rstrip() + "\n"
         if output:
-            out = self.policy.write_path(output)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(markdown, encoding="utf-8")
+            self.policy.write_text(output, markdown)
         return markdown
 
 

@@ -220,9 +220,9 @@ class SemanticSearch:
             if progress:
                 progress(n - 1, len(files), relative)
             try:
-                data = file.read_bytes()
-            except OSError as exc:
-                log.info("skipping an unreadable file: %s", exc.strerror)
+                data = self.policy.read_bytes(file)
+            except ToolError:  # gone, unreadable, or refused (a hard link, a symlink swapped in)
+                log.info("skipping a file the policy does not read")
                 continue
             if b"\0" in data[:8192]:
                 continue
@@ -353,8 +353,10 @@ class SemanticSearch:
             ]
         pending: dict[str, str] = {}
         for path in paths:
-            file = self.policy.root / path
-            source = file.read_text(encoding="utf-8", errors="replace") if file.is_file() else ""
+            try:
+                source = self.policy.read_text(path, errors="replace")
+            except ToolError:
+                source = ""
             for chunk in self._chunks(path, source):
                 for text in (embedding_text(chunk), summary_text(chunk)):
                     if text:

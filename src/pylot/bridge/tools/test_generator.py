@@ -153,11 +153,11 @@ class TestGenerator:
         file = self.policy.read_path(path)
         if file.suffix not in (".py", ".pyw"):
             raise ToolError(f"{path}: TestGenerator works on Python files only")
-        source = file.read_text(encoding="utf-8")
+        source = self.policy.read_text(file)
         try:
             tree = ast.parse(source)
-        except SyntaxError as exc:
-            raise ToolError(f"{path} does not parse: line {exc.lineno}: {exc.msg}") from None
+        except SyntaxError as exc:  # its message can quote the code, so it stays out
+            raise ToolError(f"{path} does not parse: a syntax error at line {exc.lineno}") from None
         node = find_function(tree, function)
         out_path = self.policy.write_path(output) if output else None
         if out_path is not None and out_path.exists():
@@ -186,8 +186,7 @@ class TestGenerator:
         kept = [tests[v.name] for v in verdicts if v.kept]
         kept_source = (header + preamble + "\n\n" + "\n\n".join(kept)).rstrip() + "\n" if kept else ""
         if out_path is not None and kept_source:
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            out_path.write_text(kept_source, encoding="utf-8")
+            self.policy.write_text(out_path, kept_source)
         report = TestGenerationReport(
             function=function,
             module=module,
