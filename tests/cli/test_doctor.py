@@ -25,3 +25,11 @@ def test_the_recommendation_follows_cores_and_free_memory(
     for word in words:
         assert word in choice.reason
     assert choice.reason.count(". ") == 0 and choice.reason.endswith(".")  # one sentence
+
+
+def test_doctor_prints_the_thread_count_it_would_choose_and_why(capsys: pytest.CaptureFixture[str]) -> None:
+    from pylot.cli.doctor import run_doctor
+
+    run_doctor()
+    out = capsys.readouterr().out
+    assert "Threads" in out and "Why this many" in out and "physical core" in out

@@ -201,3 +201,112 @@ def test_a_renamed_key_says_what_replaced_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="prefix_tokens") as info:
         ConfigManager(path, environ={})
     assert str(path) in str(info.value)
+
+
+# ---- hardening: empty and unreadable files, lone surrogates, failed writes --------------------------
+
+
+def test_an_empty_file_at_start_up_means_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"")
+    assert ConfigManager(path, environ={}).settings == Settings()
+
+
+def test_a_file_emptied_while_watched_keeps_the_running_settings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An editor that truncates and then stalls, or a disk that filled up: 0 bytes is never "all defaults".
+    path = tmp_path / "c.yaml"
+    m, seen = _watched(path, interval_s=0.05)
+    try:
+        with caplog.at_level("WARNING", logger="pylot.config"):
+            path.write_bytes(b"")
+            time.sleep(0.5)  # ten polls: the empty file is stable, so the watcher reads it
+        assert m.settings.generation.max_tokens == 10
+        assert any(str(path) in r.getMessage() and "empty" in r.getMessage() for r in caplog.records)
+        path.write_text("generation:\n  max_tokens: 20\n")
+        _wait(lambda: m.settings.generation.max_tokens == 20)
+    finally:
+        m.stop_watching()
+    assert seen == [20]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"  \n\n", b"# every line commented out\n# generation:\n#   max_tokens: 5\n"],
+    ids=["blank", "only-comments"],
+)
+def test_a_reload_of_a_file_without_settings_is_rejected(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("server:\n  api_keys: [k1]\n")
+    m = ConfigManager(path, environ={})
+    path.write_bytes(content)
+    assert m.reload() is False
+    assert [k.get_secret_value() for k in m.settings.server.api_keys] == ["k1"]
+
+
+def test_a_file_that_is_not_utf8_is_a_config_error_and_never_applied(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(b"generation:\n  max_tokens: \xff\xfe\n")
+    with pytest.raises(ConfigError, match="not valid UTF-8") as info:
+        ConfigManager(path, environ={})
+    assert info.value.file == str(path)
+    path.write_text("generation:\n  max_tokens: 12\n")
+    m = ConfigManager(path, environ={})
+    path.write_bytes(b"generation:\n  max_tokens: \xff\n")
+    assert m.reload() is False
+    assert m.settings.generation.max_tokens == 12
+
+
+def test_an_unreadable_file_keeps_the_running_settings(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("generation:\n  max_tokens: 12\n")
+    m = ConfigManager(path, environ={})
+    path.unlink()
+    path.mkdir()  # reading a directory fails, for root too
+    assert m.reload() is False
+    assert m.settings.generation.max_tokens == 12
+
+
+def test_a_lone_surrogate_is_refused_naming_the_key_and_nothing_is_saved(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("generation:\n  max_tokens: 12\n")
+    before = path.read_bytes()
+    m = ConfigManager(path, environ={})
+    with pytest.raises(ConfigError, match=r"'generation\.stop\.1'.*surrogate") as info:
+        m.patch({"generation": {"stop": ["ok", "bad \ud800"]}})
+    assert info.value.key == "generation.stop.1"
+    with pytest.raises(ConfigError, match="surrogate") as info:
+        m.patch({"generation": {"\udcff": 1}})
+    str(info.value).encode("utf-8")  # the message itself is valid text
+    assert path.read_bytes() == before
+    assert m.settings.generation.stop == []
+
+
+def test_a_lone_surrogate_in_the_file_names_the_key_and_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text('server:\n  host: "\\ud800"\n')  # a YAML escape, so the file itself is valid UTF-8
+    with pytest.raises(ConfigError, match=r"'server\.host'") as info:
+        ConfigManager(path, environ={})
+    assert str(path) in str(info.value)
+
+
+def test_a_failed_write_leaves_the_old_file_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("generation:\n  max_tokens: 12\nserver:\n  api_keys: [k1]\n")
+    before = path.read_bytes()
+    m = ConfigManager(path, environ={})
+
+    def full_disk(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("os.replace", full_disk)
+    with pytest.raises(ConfigError, match="No space left on device") as info:
+        m.update("generation", "max_tokens", 64)
+    assert info.value.file == str(path) and str(path) in str(info.value)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["c.yaml"]  # the temp file is gone too
+    assert m.settings.generation.max_tokens == 12
+    monkeypatch.undo()
+    m.update("generation", "max_tokens", 64)
+    assert m.settings.generation.max_tokens == 64

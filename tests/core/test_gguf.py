@@ -165,6 +165,14 @@ def test_broken_files_raise_model_error(tmp_path: Path, content: bytes, message:
         read_gguf(path)
 
 
+def test_a_file_that_is_not_gguf_is_named_but_none_of_its_bytes_are_quoted(tmp_path: Path) -> None:
+    path = tmp_path / "passwd"
+    path.write_text("root:x:0:0:root:/root:/bin/sh\n" * 4)
+    with pytest.raises(ModelError) as info:
+        read_gguf(path)
+    assert str(info.value) == f"{path}: not a GGUF file (no GGUF header)"
+
+
 def test_truncated_big_string_array_is_an_error(tmp_path: Path) -> None:
     path = write_gguf(tmp_path / "t.gguf", [("tokenizer.ggml.tokens", 9, (8, ["x"] * 500))])
     path.write_bytes(path.read_bytes()[:-100])

@@ -59,3 +59,21 @@ def test_unknown_pull_and_deleting_the_loaded_model_are_refused(client: TestClie
     assert r.status_code == 400 and "known:" in r.json()["error"]["message"]
     r = client.delete("/v1/models/qwen2.5-coder-0.5b")
     assert r.status_code == 400 and "loaded model" in r.json()["error"]["message"]
+
+
+def test_loading_a_file_that_is_not_a_model_changes_nothing_and_echoes_none_of_it(
+    smollm: object, tmp_path: Path
+) -> None:
+    bad = tmp_path / "passwd"
+    bad.write_text("MARKER-51c0:x:0:0::/root:/bin/sh\n" * 8)
+    with make_client(smollm, tmp_path, "model:\n  n_ctx: 512\n") as c:
+        before = (tmp_path / "pylot.yaml").read_bytes()
+        r = c.post("/v1/models/load", json={"id": str(bad)})
+        assert r.status_code == 400, r.text
+        assert str(bad) in r.json()["error"]["message"] and "not a GGUF file" in r.json()["error"]["message"]
+        assert "MARKER" not in r.text
+        assert (tmp_path / "pylot.yaml").read_bytes() == before
+        assert c.get("/health").json()["model"] == "smollm2-135m"
+        r = c.post("/v1/models/load", json={"id": "smollm2-135m"})  # a real one loads, then is saved
+        assert r.status_code == 200 and r.json() == {"loaded": "smollm2-135m"}
+        assert "smollm2-135m" in (tmp_path / "pylot.yaml").read_text()

@@ -12,7 +12,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-from pylot.core.llm_llama_cpp import physical_cores
+from pylot.core.threads import busy_cores, choose_threads, physical_cores
 
 GiB = 1024**3
 INTERESTING = (
@@ -137,6 +137,9 @@ def run_doctor() -> None:
     choice = recommend(physical_cores(), vm.available, gpus)
     table.add_row("Recommended model", f"{choice.model}, quantization {choice.quantization}")
     table.add_row("Why", choice.reason)
+    threads = choose_threads(physical_cores(), busy_cores())
+    table.add_row("Threads", f"{threads.threads} (the default while model.n_threads is unset)")
+    table.add_row("Why this many", threads.reason)
     console.print(table)
     if gpus and "CUDA" in gpus and "CUDA = 1" not in build:
         console.print(

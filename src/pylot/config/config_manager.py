@@ -16,6 +16,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from pylot.config.settings import Settings, default_home
 from pylot.errors import ConfigError
+from pylot.unicode_text import find_lone_surrogate
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,6 +29,7 @@ ENV_PREFIX = "PYLOT_"
 SECRET_MASK = "**********"  # how pydantic shows a SecretStr
 
 ChangeListener = Callable[[Settings, Settings], None]
+Preparer = Callable[[Settings], None]
 
 
 def default_config_path() -> Path:
@@ -42,7 +44,9 @@ def load_file(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}", file=str(path)) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}", file=str(path)) from exc
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}", file=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte {exc.start})", file=str(path)) from None
     try:
         if path.suffix.lower() == ".toml":
             data: Any = tomllib.loads(text)
@@ -86,8 +90,16 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _check_text(data: Any, source: str) -> None:
+    """Refuse lone surrogates in keys and values, naming the key: such a string cannot be saved or shown."""
+    found = find_lone_surrogate(data)
+    if found is not None:
+        raise ConfigError(f"{source}: {found.describe()}", key=found.where, file=source)
+
+
 def validate(data: Mapping[str, Any], source: str) -> Settings:
     """Build Settings, turning pydantic's errors into one ConfigError that names key, value and source."""
+    _check_text(data, source)
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
@@ -175,16 +187,24 @@ class ConfigManager:
         """Set one value: validated, persisted atomically, applied to the running settings."""
         return self.patch({section: {key: value}})
 
-    def patch(self, changes: Mapping[str, Any]) -> Settings:
-        """Apply a partial nested update such as {"generation": {"temperature": 0.1}}."""
+    def patch(self, changes: Mapping[str, Any], *, prepare: Preparer | None = None) -> Settings:
+        """Apply a partial nested update such as {"generation": {"temperature": 0.1}}.
+
+        prepare(new) runs with the validated settings before anything is written (the server loads a new
+        model there); if it raises, the file and the running settings stay as they were.
+        """
         with self._lock:
+            target = self.path or default_config_path()
+            source = f"update of {target}"
+            _check_text(changes, source)
             for section, values in changes.items():
                 if not isinstance(values, Mapping):
                     raise ConfigError(f"'{section}' must be a mapping of keys to values, got {values!r}", key=section)
             changes = _restore_masked(changes, self._file_data)
-            target = self.path or default_config_path()
             new_file = _merge(self._file_data, changes)
-            new = validate(self._effective(new_file), f"update of {target}")
+            new = validate(self._effective(new_file), source)
+            if prepare is not None:
+                prepare(new)
             self._write(target, new_file)
             self.path = target
             self._file_data = new_file
@@ -192,23 +212,19 @@ class ConfigManager:
             return new
 
     def _write(self, target: Path, data: dict[str, Any]) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
         if target.suffix.lower() == ".toml":
             import tomli_w
 
             text = tomli_w.dumps(_drop_none(data))
         else:
             text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            _replace_atomically(target, text)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot save {target}: {exc.strerror or exc}; the file and the settings were not changed",
+                file=str(target),
+            ) from exc
         self._stamp = _stamp(target)
 
     # ---- loading and live reload -----------------------------------------------------------------
@@ -238,17 +254,25 @@ class ConfigManager:
         return settings
 
     def reload(self) -> bool:
-        """Re-read the file. On a bad edit keep the old settings, log why and return False."""
+        """Re-read the file. On a bad, empty or unreadable file keep the running settings, log why, return False."""
         with self._lock:
             if self.path is None or not self.path.exists():
                 return False
             stamp = _stamp(self.path)  # before reading: a write that lands meanwhile is seen next time
             try:
                 file_data = load_file(self.path)
+                if not file_data:
+                    # At start-up an empty file means the defaults; live, it is an editor (or a full disk)
+                    # half-way through a save, and applying it would drop every setting, API keys included.
+                    raise ConfigError(
+                        f"{self.path} is empty (or only comments), as in the middle of a save; "
+                        "it is read again when it changes",
+                        file=str(self.path),
+                    )
                 new = validate(self._effective(file_data), str(self.path))
             except ConfigError as exc:
                 self._stamp = stamp
-                log.warning("config reload rejected, keeping the previous settings: %s", exc)
+                log.warning("config reload rejected, keeping the running settings: %s", exc)
                 return False
             self._stamp = stamp
             self._file_data = file_data
@@ -277,9 +301,13 @@ class ConfigManager:
             while not self._stop.wait(interval_s):
                 if self.path is None:
                     continue
-                stamp = _stamp(self.path)
-                if stamp is not None and stamp != self._stamp and stamp == seen:
-                    self.reload()
+                try:
+                    stamp = _stamp(self.path)
+                    if stamp is not None and stamp != self._stamp and stamp == seen:
+                        self.reload()
+                except Exception:  # a watcher that dies stops live reload without a word: log and go on
+                    log.exception("config watcher: checking %s failed", self.path)
+                    stamp = None
                 seen = stamp
 
         self._watcher = threading.Thread(target=loop, name="pylot-config-watch", daemon=True)
@@ -319,10 +347,25 @@ def _is_mask(value: Any) -> bool:
     return False
 
 
+def _replace_atomically(target: Path, text: str) -> None:
+    """Write a temp file beside target and rename it over target: readers see the old file or the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _stamp(path: Path) -> tuple[float, int] | None:
     try:
         st = path.stat()
-    except FileNotFoundError:
+    except OSError:  # gone, or (briefly) unreadable: no stamp, so nothing is reloaded
         return None
     return (st.st_mtime, st.st_size)
 

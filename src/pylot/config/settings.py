@@ -207,6 +207,11 @@ class ToolsSettings(_Section):
     writable: list[str] = Field(
         default_factory=lambda: ["**"], description="Globs, relative to the workspace, of files tools may write."
     )
+    allow_hard_links: bool = Field(
+        default=False,
+        description="Read files with more than one hard link; such a file may be the same file as one outside "
+        "the workspace.",
+    )
 
 
 class LoggingSettings(_Section):

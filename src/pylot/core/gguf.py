@@ -348,7 +348,7 @@ def read_gguf(path: str | Path, *, max_array_items: int = 256) -> GGUFInfo:
 
 def _parse(buf: mmap.mmap, path: Path, size: int, max_array_items: int) -> GGUFInfo:
     if buf[:4] != GGUF_MAGIC:
-        raise ModelError(f"{path}: not a GGUF file (magic {bytes(buf[:4])!r})")
+        raise ModelError(f"{path}: not a GGUF file (no GGUF header)")  # never quote the file: it may be any file
     cur = _Cursor(buf, path)
     cur.pos = 4
     version = cur.unpack(_U32)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -17,13 +17,19 @@ from pylot.core.cache import ModelCache
 from pylot.core.completion import CompletionPipeline
 from pylot.core.feedback import FeedbackStore
 from pylot.core.llm_interface import LLMInterface
-from pylot.errors import ModelError, ModelNotFoundError, PylotError
+from pylot.errors import ConfigError, InsufficientMemoryError, ModelError, ModelNotFoundError, PylotError
 from pylot.server.stats import Stats
 from pylot.types import GenerationParams, LLMResponse
 
 log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[Settings], LLMInterface]
+EngineKey = tuple[object, object]  # the settings an engine was built from: (model section, backend section)
+
+
+def engine_key(settings: Settings) -> EngineKey:
+    """What the engine depends on: a change here means loading another engine."""
+    return (settings.model, settings.backend)
 
 
 class ServerState:
@@ -36,6 +42,8 @@ class ServerState:
         self.engine_factory = engine_factory
         self._engine = engine
         self._owns_engine = engine is None  # an engine handed in belongs to the caller
+        # What the serving engine was built from; an engine handed in is taken to match the config.
+        self._engine_key: EngineKey | None = engine_key(config.settings) if engine is not None else None
         self._engine_lock = threading.Lock()
         self.load_error: str | None = None
         s = config.settings
@@ -63,20 +71,58 @@ class ServerState:
         return self._engine is not None
 
     def load_engine(self) -> None:
-        """Load (or reload) the model named in the config; the old one serves until the new one is ready."""
+        """Load the model the config names, unless it serves already; the old one serves until the new one is ready."""
         with self._engine_lock:
+            settings = self.config.settings
+            if self._engine is not None and self._engine_key == engine_key(settings):
+                return
             try:
-                new = self.engine_factory(self.config.settings)
+                new = self.engine_factory(settings)
             except PylotError as exc:
                 self.load_error = str(exc)
                 raise
-            old, self._engine = self._engine, new
-            owned, self._owns_engine = self._owns_engine, True
-            self.load_error = None
-            self.cache.clear()
-            self.pipeline.typeahead.clear()
-        if old is not None and owned:
-            old.close()
+            retired = self._install(new, settings)
+        if retired is not None:
+            retired.close()
+
+    def update_config(self, changes: Mapping[str, Any]) -> Settings:
+        """Apply a partial config update. A new model (or backend) is loaded first and saved only once it is
+        ready: one that does not load leaves the file, the settings and the serving engine as they were."""
+        with self._engine_lock:
+            loaded: list[LLMInterface] = []
+
+            def prepare(new: Settings) -> None:
+                if self._engine is None or self._engine_key != engine_key(new):
+                    loaded.append(self._build(new))
+
+            try:
+                settings = self.config.patch(changes, prepare=prepare)
+            except BaseException:
+                for engine in loaded:
+                    engine.close()
+                raise
+            retired = self._install(loaded[0], settings) if loaded else None
+        if retired is not None:
+            retired.close()
+        return settings
+
+    def _build(self, settings: Settings) -> LLMInterface:
+        try:
+            return self.engine_factory(settings)
+        except (ModelNotFoundError, InsufficientMemoryError):
+            raise  # 404 and 503 say what they are
+        except ModelError as exc:  # a file that is not a model, a damaged one: the request named it, so a 400
+            raise ConfigError(f"{exc}; the configuration was not changed", key="model.model") from exc
+
+    def _install(self, engine: LLMInterface, settings: Settings) -> LLMInterface | None:
+        """Serve `engine` (built from `settings`); returns the engine it replaces when that one is ours to close."""
+        old, self._engine = self._engine, engine
+        owned, self._owns_engine = self._owns_engine, True
+        self._engine_key = engine_key(settings)
+        self.load_error = None
+        self.cache.clear()
+        self.pipeline.typeahead.clear()
+        return old if old is not None and owned else None
 
     def close(self) -> None:
         if self._engine is not None and self._owns_engine:

@@ -28,6 +28,7 @@ async def config_schema() -> dict[str, Any]:
 
 @router.patch("/v1/config")
 async def patch_config(state: StateDep, changes: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    """Partial update such as {"generation": {"temperature": 0.1}}; validated, persisted, applied live."""
-    settings = await asyncio.to_thread(state.config.patch, changes)
+    """Partial update such as {"generation": {"temperature": 0.1}}; validated, applied live, then persisted
+    (a new model is loaded before it is saved)."""
+    settings = await asyncio.to_thread(state.update_config, changes)
     return dump(settings)

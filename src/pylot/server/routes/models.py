@@ -10,12 +10,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from pylot.core.models import CATALOG, QUANT_TYPES, ModelStore, available_ram_bytes, model_info
-from pylot.errors import ModelError, PylotError, RequestError
+from pylot.errors import PylotError, RequestError
 from pylot.server.deps import StateDep
+from pylot.server.sse import SSE_RESPONSES, sse_response
 from pylot.server.state import ServerState
+from pylot.types import TextBody
 
 router = APIRouter(tags=["models"])
 
@@ -72,12 +74,12 @@ async def catalog(state: StateDep) -> dict[str, Any]:
     return {"object": "list", "data": await asyncio.to_thread(build), "quantization_types": list(QUANT_TYPES)}
 
 
-class PullBody(BaseModel):
+class PullBody(TextBody):
     id: str = Field(min_length=1, description="Catalog id to download.")
     source: Literal["registry", "hf"] | None = None
 
 
-@router.post("/v1/models/pull")
+@router.post("/v1/models/pull", responses=SSE_RESPONSES)
 async def pull(body: PullBody, state: StateDep) -> StreamingResponse:
     """Download and verify a model; server-sent events {downloaded, total} then {done: true} or {error}."""
     if body.id not in CATALOG:
@@ -110,26 +112,19 @@ async def pull(body: PullBody, state: StateDep) -> StreamingResponse:
                 break
         await task
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return sse_response(events())
 
 
-class LoadBody(BaseModel):
+class LoadBody(TextBody):
     id: str = Field(min_length=1, description="Installed model id (or .gguf path) to serve.")
 
 
 @router.post("/v1/models/load")
 async def load(body: LoadBody, state: StateDep) -> dict[str, Any]:
-    """Serve another model: checked, written to the config (so it survives a restart), loaded, swapped in."""
-    await asyncio.to_thread(_store(state).resolve, body.id)  # ModelNotFoundError -> 404 before anything changes
-    await asyncio.to_thread(state.config.patch, {"model": {"model": body.id}})
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if _loaded_id(state) == body.id:
-            return {"loaded": body.id}
-        if state.load_error and state.config.settings.model.model == body.id:
-            raise ModelError(state.load_error)
-        await asyncio.sleep(0.1)
-    raise ModelError(f"loading {body.id} is taking longer than 5 minutes; see the server log")
+    """Serve another model: loaded, swapped in, then written to the config (so it survives a restart).
+    A model that does not load changes nothing."""
+    await asyncio.to_thread(state.update_config, {"model": {"model": body.id}})
+    return {"loaded": body.id}
 
 
 @router.delete("/v1/models/{model_id}", status_code=204)
@@ -140,7 +135,7 @@ async def delete(model_id: str, state: StateDep) -> Response:
     return Response(status_code=204)
 
 
-class QuantizeBody(BaseModel):
+class QuantizeBody(TextBody):
     id: str = Field(min_length=1, description="Installed model to quantize.")
     type: str = Field(description="One of q4_0, q4_k_m, q5_k_m, q8_0.")
     new_id: str | None = None
