@@ -16,6 +16,7 @@
     │   └── BackendResponseError    the remote server answered garbage
     ├── CancelledError              a generation was cancelled by a newer request or the client
     └── ToolError                   a code tool failed or was refused by the policy
+        └── ToolNotFoundError       no tool by that name (HTTP 404)
 
 Translation to HTTP status codes and OpenAI error bodies happens only at the HTTP edge.
 """
@@ -102,3 +103,7 @@ class CancelledError(PylotError):
 
 class ToolError(PylotError):
     """A code tool failed or was refused by the permission policy."""
+
+
+class ToolNotFoundError(ToolError):
+    """No tool by that name."""

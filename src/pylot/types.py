@@ -7,7 +7,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pylot.unicode_text import find_lone_surrogate
 
 FinishReason = Literal["stop", "length", "cancelled", "time_limit"]
 
@@ -63,7 +65,18 @@ def now() -> int:
 # ---- OpenAI-compatible request bodies -------------------------------------------------------------
 
 
-class _Request(BaseModel):
+class TextBody(BaseModel):
+    """A request body whose strings are all text: a lone surrogate anywhere is refused with its key."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lone_surrogates(cls, data: Any) -> Any:
+        if (found := find_lone_surrogate(data)) is not None:
+            raise ValueError(found.describe())
+        return data
+
+
+class _Request(TextBody):
     # Unknown fields are accepted and ignored, as OpenAI clients send extras (user, logit_bias, ...).
     model_config = ConfigDict(extra="allow")
 
@@ -115,7 +128,7 @@ class ChatCompletionRequest(_Request):
     )
 
 
-class EmbeddingRequest(BaseModel):
+class EmbeddingRequest(TextBody):
     model_config = ConfigDict(extra="allow")
 
     model: str | None = None
@@ -123,7 +136,7 @@ class EmbeddingRequest(BaseModel):
     encoding_format: Literal["float"] = "float"
 
 
-class InfillRequest(BaseModel):
+class InfillRequest(TextBody):
     """llama-server's /infill body, so clients written for llama-server work unchanged."""
 
     model_config = ConfigDict(extra="allow")

@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from pylot.bridge.routes import create_tools_router
-from pylot.bridge.tool_manager import Tool, ToolManager, parse_docstring, tool
+from pylot.bridge.tool_manager import Tool, ToolManager, tool
+from pylot.bridge.tool_schema import parse_docstring
 from pylot.errors import ToolError
 
 
@@ -255,19 +256,25 @@ def test_route_calls_a_tool(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "body", "message"),
+    ("path", "body", "message", "status", "type_"),
     [
-        ("/v1/tools/add", {"a": "x"}, "argument 'a'"),
-        ("/v1/tools/add", {}, "missing required argument 'a'"),
-        ("/v1/tools/nope", {}, "no tool named 'nope'"),
+        ("/v1/tools/add", {"a": "x"}, "argument 'a'", 400, "tool_error"),
+        ("/v1/tools/add", {}, "missing required argument 'a'", 400, "tool_error"),
+        ("/v1/tools/nope", {}, "no tool named 'nope'", 404, "not_found_error"),
     ],
 )
-def test_route_errors_are_openai_shaped_400s(client: TestClient, path: str, body: dict, message: str) -> None:  # type: ignore[type-arg]
+def test_route_errors_are_openai_shaped(  # type: ignore[type-arg]
+    client: TestClient, path: str, body: dict, message: str, status: int, type_: str
+) -> None:
     response = client.post(path, json=body)
-    assert response.status_code == 400
+    assert response.status_code == status
     error = response.json()["error"]
     assert message in error["message"]
-    assert error["type"] == "tool_error"
+    assert error["type"] == type_
+
+
+def test_an_unknown_tool_is_404_for_get_too(client: TestClient) -> None:
+    assert client.get("/v1/tools/nope").status_code == 404
 
 
 # ---- pylot tools / index / search --------------------------------------------------------------------------

@@ -135,12 +135,12 @@ def test_a_web_page_on_another_origin_cannot_drive_the_server(pylot_server: Runn
     assert result["tries"]["websocket"] == "refused" and result["wsRebound"]["websocket"] == "refused"
     # The requests that reached the server were refused by the server itself, not only by the browser.
     posts = [s for s in result["statuses"] if s["method"] == "POST"]
-    assert {s["path"] for s in posts} >= {"/v1/config", "/v1/models/load", "/v1/tools/read_file"}, result
+    assert {s["path"] for s in posts} >= {"/v1/config", "/v1/models/load", "/v1/tools/parse_file"}, result
     assert all(s["status"] == 403 for s in posts), posts
     assert result["rebound"]["status"] == 421 and "allowed_hosts" in result["rebound"]["text"]
     log = pylot_server.log_path.read_text(encoding="utf-8", errors="replace")
-    assert "refused a websocket request to /ws/completions: forbidden_origin" in log
-    assert "refused a websocket request to /ws/completions: misdirected_request" in log
+    assert "refused a websocket request: forbidden_origin" in log
+    assert "refused a websocket request: misdirected_request" in log
 
 
 @pytest.fixture(scope="module")

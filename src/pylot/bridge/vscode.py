@@ -29,9 +29,10 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from pylot.errors import BackendTimeoutError, BackendUnavailableError, ToolError
+from pylot.types import TextBody
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class EditorRequestError(ToolError):
     """The editor answered the request with an error."""
 
 
-class Hello(BaseModel):
+class Hello(TextBody):
     """The first message an editor sends."""
 
     type: str = Field(pattern="^hello$", description="Always 'hello'.")
@@ -113,13 +114,9 @@ class EditorHub:
         )
         session = EditorSession(info, send_json)
         self._sessions[info.id] = session
-        log.info(
-            "editor connected: %s %s (%s, %d workspace folders)",
-            info.editor,
-            info.version,
-            info.id,
-            len(info.workspace),
-        )
+        # What the editor calls itself is the client's text: only at DEBUG, like everything a client sends.
+        log.info("editor connected: %s (%d workspace folders)", info.id, len(info.workspace))
+        log.debug("editor %s is %s %s", info.id, info.editor, info.version)
         return session
 
     def disconnect(self, session: EditorSession) -> None:
@@ -128,7 +125,7 @@ class EditorHub:
             if not future.done():
                 future.set_exception(EditorUnavailableError(f"editor {session.info.id} disconnected"))
         session.pending.clear()
-        log.info("editor disconnected: %s (%s)", session.info.editor, session.info.id)
+        log.info("editor disconnected: %s", session.info.id)
 
     def editors(self) -> list[EditorInfo]:
         """Connected editors, the most recent last."""

@@ -20,17 +20,12 @@ from pylot.core.completion.templates import build_fim_tokens, detect_template
 from pylot.core.gate import FairGate
 from pylot.core.llm_interface import CancelToken, Capabilities, LLMInterface, Snippet
 from pylot.core.text_stream import StopMatcher, Utf8Assembler
+from pylot.core.threads import default_threads
 from pylot.core.token_healing import Healer, PieceIndex, split_tail
-from pylot.errors import CancelledError, CapabilityError, ContextLengthError, ModelError
+from pylot.errors import CancelledError, CapabilityError, ContextLengthError, ModelError, RequestError
 from pylot.types import Chunk, FinishReason, GenerationParams
 
 log = logging.getLogger(__name__)
-
-
-def physical_cores() -> int:
-    import psutil
-
-    return psutil.cpu_count(logical=False) or psutil.cpu_count() or 1
 
 
 class LlamaLLM(LLMInterface):
@@ -45,7 +40,8 @@ class LlamaLLM(LLMInterface):
         self.model_id = model_id or self.model_path.stem
         if not self.model_path.is_file():
             raise ModelError(f"model file not found: {self.model_path}")
-        threads = self.settings.n_threads or physical_cores()
+        threads = self.settings.n_threads or default_threads().threads
+        self.n_threads = threads
         started = time.monotonic()
         try:
             self._llm = llama_cpp.Llama(
@@ -185,6 +181,12 @@ class LlamaLLM(LLMInterface):
         return self.stream_tokens(tokens, params, cancel)
 
     def check_context(self, n_prompt: int) -> None:
+        """The prompt must have a token (llama.cpp asserts on none) and fit the context window."""
+        if n_prompt == 0:
+            raise RequestError(
+                "the prompt is empty: there is nothing to continue (send text, or a suffix for fill-in-the-middle)",
+                param="prompt",
+            )
         n_ctx = self._llm.n_ctx()
         if n_prompt >= n_ctx:
             raise ContextLengthError(
@@ -307,19 +309,25 @@ class LlamaLLM(LLMInterface):
         """Mean-pooled, L2-normalised embeddings from a second context on the same (memory-mapped) weights."""
         with self._embed_lock:
             if self._embedder is None:
+                n_ctx = min(self.settings.n_ctx, 2048)
                 self._embedder = self._lc.Llama(
                     model_path=str(self.model_path),
                     embedding=True,
                     pooling_type=self._lc.LLAMA_POOLING_TYPE_MEAN,
-                    n_ctx=min(self.settings.n_ctx, 2048),
-                    n_threads=self.settings.n_threads or physical_cores(),
+                    n_ctx=n_ctx,
+                    n_batch=n_ctx,  # one input must fit one batch: llama-cpp-python refuses a longer one
+                    n_ubatch=n_ctx,
+                    n_threads=self.n_threads,
                     n_gpu_layers=self.settings.n_gpu_layers,
                     use_mmap=True,
                     verbose=False,
                 )
             limit = self._embedder.n_ctx()
-            for text in texts:
+            for i, text in enumerate(texts):
+                # An input of no tokens crashes llama.cpp (a segfault, or a corrupt heap for the next batch).
                 n = len(self._embedder.tokenize(text.encode("utf-8"), add_bos=True))
+                if n == 0 or not text:
+                    raise RequestError(f"input {i} is empty: there is nothing to embed", param="input")
                 if n > limit:
                     raise ContextLengthError(f"an input is {n} tokens; embeddings take at most {limit}", param="input")
             vectors = self._embedder.embed(list(texts), normalize=True)

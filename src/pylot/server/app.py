@@ -100,7 +100,12 @@ def _origin_rules(config: ConfigManager) -> OriginRules:
 def _tool_manager(state: ServerState) -> ToolManager:
     """The code tools over the configured workspace; model-based tools use whatever engine is loaded."""
     t = state.config.settings.tools
-    policy = Policy((t.workspace or Path.cwd()).resolve(), read_only=t.read_only, writable=tuple(t.writable))
+    policy = Policy(
+        (t.workspace or Path.cwd()).resolve(),
+        read_only=t.read_only,
+        writable=tuple(t.writable),
+        allow_hard_links=t.allow_hard_links,
+    )
     return create_tool_manager(policy, llm=DeferredLLM(lambda: state.engine), settings=state.config.settings)
 
 

@@ -10,8 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pylot import errors
+from pylot.server.openapi import install_openapi
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ _TABLE: list[tuple[type[Exception], int, str]] = [
     (errors.BackendAuthError, 502, "backend_auth_error"),
     (errors.BackendError, 502, "backend_error"),
     (errors.CancelledError, 409, "cancelled"),
+    (errors.ToolNotFoundError, 404, "not_found_error"),
     (errors.ToolError, 400, "tool_error"),
 ]
 
@@ -78,15 +82,60 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(message, "invalid_request_error", "invalid_value", param), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         type_ = {401: "authentication_error", 404: "not_found_error", 405: "invalid_request_error"}.get(
             exc.status_code, "invalid_request_error"
         )
-        return JSONResponse(
-            error_body(str(exc.detail), type_, None, None), status_code=exc.status_code, headers=exc.headers
-        )
+        headers = dict(exc.headers or {})
+        message = str(exc.detail)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route that matched the path; a path served by
+            # several routes (GET and PATCH /v1/config) allows them all.
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            message = f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}"
+        return JSONResponse(error_body(message, type_, None, None), status_code=exc.status_code, headers=headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
-        return JSONResponse(error_body("internal server error; see the server log", "internal_error"), status_code=500)
+    app.add_middleware(UnexpectedErrorMiddleware)
+    install_openapi(app)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    def served(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] == Match.FULL for route in request.app.routes)
+
+    methods = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if served(m)]
+    return sorted(methods + (["HEAD"] if "GET" in methods else []))
+
+
+class UnexpectedErrorMiddleware:
+    """A bug's answer: 500 with the OpenAI error body, and the connection kept.
+
+    Starlette's own last resort answers 500 but then re-raises, and uvicorn closes the connection, so the
+    client's next request on that keep-alive connection is reset. Installed innermost, this one answers and
+    does not re-raise (unless the response had started: then there is no clean way to answer).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            if started:
+                raise
+            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            body = error_body("internal server error; see the server log", "internal_error")
+            await JSONResponse(body, status_code=500)(scope, receive, send)

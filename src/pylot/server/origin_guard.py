@@ -132,7 +132,8 @@ class OriginGuardMiddleware:
             await self.app(scope, receive, send)
             return
         status, message, type_ = problem
-        log.warning("refused a %s request to %s: %s", scope["type"], scope.get("path", ""), type_)
+        # The path is left out: it is the client's text (see the privacy rule in docs/security.md).
+        log.warning("refused a %s request: %s", "websocket" if scope["type"] == "websocket" else "HTTP", type_)
         if scope["type"] == "websocket":
             await receive()  # the connect message; closing before accept refuses the upgrade (HTTP 403)
             await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN, "reason": type_})

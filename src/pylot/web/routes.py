@@ -24,6 +24,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 
 from pylot.errors import RequestError
+from pylot.server.sse import SSE_RESPONSES, sse_response
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -171,7 +172,7 @@ def create_console_router(log_buffer: LogBuffer) -> APIRouter:
             "capacity": log_buffer.capacity,
         }
 
-    @router.get("/stream")
+    @router.get("/stream", responses=SSE_RESPONSES)
     async def stream_logs(
         request: Request,
         level: Annotated[str | None, Query(description="Lowest level sent.")] = None,
@@ -191,11 +192,7 @@ def create_console_router(log_buffer: LogBuffer) -> APIRouter:
             async for entry in events:
                 yield _sse(entry)
 
-        return StreamingResponse(
-            body(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return sse_response(body())
 
     return router
 

@@ -140,7 +140,7 @@ async def _text_completion(
         yield sse(body_out)
         yield "data: [DONE]\n\n"
 
-    return await sse_response(events())
+    return sse_response(events())
 
 
 async def pipeline_infill(
@@ -180,7 +180,7 @@ async def pipeline_infill(
             yield sse({"content": text, "stop": False})
         yield sse({**final, "content": ""})
 
-    return await sse_response(events())
+    return sse_response(events())
 
 
 def warmup_answer(prompt_tokens: int, ms: float) -> dict[str, Any]:
@@ -203,7 +203,7 @@ async def infill_answer(body: InfillRequest, final: dict[str, Any]) -> Any:
     async def events() -> AsyncIterator[str]:
         yield sse(final)
 
-    return await sse_response(events())
+    return sse_response(events())
 
 
 def stop_type(finish: str) -> str:

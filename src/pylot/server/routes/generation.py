@@ -18,7 +18,7 @@ from pylot.core.llm_interface import CancelToken, Snippet
 from pylot.errors import RequestError
 from pylot.server.deps import StateDep
 from pylot.server.routes.editor import editor_completion, editor_session, pipeline_infill, stop_type
-from pylot.server.sse import sse, sse_response
+from pylot.server.sse import SSE_RESPONSES, sse, sse_response
 from pylot.server.state import ServerState
 from pylot.server.streaming import cancel_on_disconnect, first_and_rest, stream_in_thread
 from pylot.server.tool_calls import parse_tool_calls, template_messages
@@ -83,6 +83,12 @@ async def stream_job(state: ServerState, job: Job, cancel: CancelToken | None = 
             last = chunk
             yield chunk
         outcome = "ok" if last is not None and last.finish_reason != "cancelled" else "cancelled"
+    except (GeneratorExit, asyncio.CancelledError):  # the client went away
+        outcome = "cancelled"
+        raise
+    except BaseException:
+        outcome = "cancelled" if cancel.cancelled else "error"
+        raise
     finally:
         elapsed = time.monotonic() - started
         prompt_n = last.prompt_tokens if last else 0
@@ -98,6 +104,22 @@ async def stream_job(state: ServerState, job: Job, cancel: CancelToken | None = 
         )
         if job.key is not None and last is not None and last.finish_reason in ("stop", "length"):
             state.cache.put(job.key, LLMResponse("".join(parts), produced, last.finish_reason, prompt_n))
+
+
+async def open_stream(state: ServerState, job: Job, request: Request) -> AsyncIterator[Chunk]:
+    """A streamed job, started: errors before any output raise here, so they become proper HTTP errors.
+
+    Until the first chunk the request may still be queued behind others, and nothing is sent that would
+    notice the client leaving; a watcher cancels it then, so it gives up its place. Once output flows the
+    streaming response notices a departure itself.
+    """
+    token = CancelToken()
+    watcher = asyncio.create_task(cancel_on_disconnect(request, token))
+    try:
+        _, chunks = await first_and_rest(stream_job(state, job, token))
+    finally:
+        watcher.cancel()
+    return chunks
 
 
 async def collect_job(state: ServerState, job: Job, request: Request) -> tuple[LLMResponse, bool, float]:
@@ -128,7 +150,7 @@ def _usage(r: LLMResponse) -> dict[str, int]:
 # ---- /v1/completions ----------------------------------------------------------------------------
 
 
-@router.post("/v1/completions")
+@router.post("/v1/completions", responses=SSE_RESPONSES)
 async def completions(body: CompletionRequest, request: Request, state: StateDep) -> Any:
     """OpenAI completions. With `suffix` this is an editor completion: fill-in-the-middle through the
     pipeline (context window, line or block, post-processing, type-ahead) unless `raw` is true."""
@@ -163,7 +185,7 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
     cid, created = new_id("cmpl"), now()
 
     if body.stream:
-        _, chunks = await first_and_rest(stream_job(state, job))
+        chunks = await open_stream(state, job, request)
 
         async def events() -> AsyncIterator[str]:
             async for chunk in chunks:
@@ -186,7 +208,7 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
                     )
             yield "data: [DONE]\n\n"
 
-        return await sse_response(events())
+        return sse_response(events())
 
     result, cached, latency = await collect_job(state, job, request)
     text = (text_prompt + result.text) if body.echo else result.text
@@ -204,7 +226,7 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
 # ---- /v1/chat/completions -----------------------------------------------------------------------
 
 
-@router.post("/v1/chat/completions")
+@router.post("/v1/chat/completions", responses=SSE_RESPONSES)
 async def chat_completions(body: ChatCompletionRequest, request: Request, state: StateDep) -> Any:
     """OpenAI chat completions with the model's own chat template."""
     state.check_model(body.model)
@@ -227,7 +249,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
     cid, created = new_id("chatcmpl"), now()
 
     if body.stream:
-        _, chunks = await first_and_rest(stream_job(state, job))
+        chunks = await open_stream(state, job, request)
 
         def frame(delta: dict[str, Any], finish: str | None) -> str:
             return sse(
@@ -249,7 +271,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
                     yield frame({}, chunk.finish_reason)
             yield "data: [DONE]\n\n"
 
-        return await sse_response(events())
+        return sse_response(events())
 
     result, cached, latency = await collect_job(state, job, request)
     message: dict[str, Any] = {"role": "assistant", "content": result.text}
@@ -272,7 +294,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
 # ---- /infill (llama-server's shape) -------------------------------------------------------------
 
 
-@router.post("/infill")
+@router.post("/infill", responses=SSE_RESPONSES)
 async def infill(body: InfillRequest, request: Request, state: StateDep) -> Any:
     """llama-server's /infill, so editor plugins written for llama-server work unchanged.
 
@@ -316,7 +338,7 @@ async def infill(body: InfillRequest, request: Request, state: StateDep) -> Any:
         }
 
     if body.stream:
-        _, chunks = await first_and_rest(stream_job(state, job))
+        chunks = await open_stream(state, job, request)
 
         async def events() -> AsyncIterator[str]:
             async for chunk in chunks:
@@ -336,7 +358,7 @@ async def infill(body: InfillRequest, request: Request, state: StateDep) -> Any:
                 elif chunk.text:
                     yield sse({"content": chunk.text, "stop": False})
 
-        return await sse_response(events())
+        return sse_response(events())
 
     result, _, _ = await collect_job(state, job, request)
     return JSONResponse(

@@ -9,12 +9,13 @@ from typing import Any, Literal
 
 import psutil
 from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from pylot.server.deps import StateDep
 from pylot.server.state import ServerState
-from pylot.types import EmbeddingRequest
+from pylot.types import EmbeddingRequest, TextBody
 
 router = APIRouter(tags=["service"])
 
@@ -117,7 +118,7 @@ async def embeddings(body: EmbeddingRequest, state: StateDep) -> dict[str, Any]:
     }
 
 
-class FeedbackEvent(BaseModel):
+class FeedbackEvent(TextBody):
     completion_id: str = Field(min_length=1, max_length=200)
     event: Literal["view", "accept", "dismiss"]
     language: str | None = Field(default=None, max_length=64)
@@ -131,7 +132,11 @@ async def events(body: FeedbackEvent, state: StateDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}},
+)
 async def metrics(state: StateDep) -> Response:
     state.stats.m_queue.set(int(getattr(state.engine, "queue_depth", 0)) if state.engine_loaded else 0)
     return Response(generate_latest(state.stats.registry), media_type=CONTENT_TYPE_LATEST)

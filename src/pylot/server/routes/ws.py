@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 from typing import Any
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from pylot.core.llm_interface import CancelToken
-from pylot.errors import PylotError
+from pylot.errors import CancelledError, PylotError
 from pylot.server.deps import WsStateDep
 from pylot.server.routes.generation import make_job, stream_job
 from pylot.server.state import ServerState
@@ -37,7 +38,12 @@ async def ws_completions(websocket: WebSocket, state: WsStateDep) -> None:
 
     try:
         while True:
-            message = await websocket.receive_json()
+            message = await _receive_object(websocket)
+            if message is None:
+                break
+            if isinstance(message, str):  # not a JSON object: say why and keep the socket
+                await send({"type": "error", "id": "", "message": message})
+                continue
             kind, rid = message.get("type"), str(message.get("id", ""))
             if kind == "cancel":
                 if rid in running:
@@ -58,6 +64,23 @@ async def ws_completions(websocket: WebSocket, state: WsStateDep) -> None:
         for task, token in list(running.values()):
             token.cancel("client went away")
             task.cancel()
+
+
+async def _receive_object(websocket: WebSocket) -> dict[str, Any] | str | None:
+    """The next message as a JSON object; a string saying what is wrong with it; None once the client left."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        return None
+    text = message.get("text")
+    if text is None:
+        return "binary frames are not accepted: send each message as JSON text"
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"the message is not JSON ({exc.msg} at position {exc.pos}); send a JSON object"
+    if not isinstance(parsed, dict):
+        return f"the message must be a JSON object, got {type(parsed).__name__}"
+    return parsed
 
 
 def _forget(running: dict[str, Any], rid: str, _task: object) -> None:
@@ -99,10 +122,12 @@ async def _complete(state: ServerState, message: dict[str, Any], rid: str, token
                 )
     except ValidationError as exc:
         await send({"type": "error", "id": rid, "message": f"invalid request: {exc.errors()[0]['msg']}"})
-    except PylotError as exc:
-        if token.cancelled:
-            await send({"type": "done", "id": rid, "finish_reason": "cancelled", "usage": None})
-        else:
-            await send({"type": "error", "id": rid, "message": str(exc)})
+    except CancelledError:  # by the client, or by a newer request on this socket
+        await send({"type": "done", "id": rid, "finish_reason": "cancelled", "usage": None})
+    except PylotError as exc:  # the stream's end sets the token too, so the error's kind decides
+        await send({"type": "error", "id": rid, "message": str(exc)})
     except (WebSocketDisconnect, RuntimeError):
         token.cancel("client went away")
+    except Exception:  # every request gets an answer, whatever failed
+        log.exception("ws: completion %s failed", rid)
+        await send({"type": "error", "id": rid, "message": "internal server error; see the server log"})

@@ -1,0 +1,55 @@
+"""The OpenAPI schema as the server really answers, so clients generated from it work.
+
+FastAPI documents a 422 with its own validation body on every route with parameters; Pylot answers
+every client error with 400 (or 401, 403, 404, 413, 421 ...) and the OpenAI error body. This replaces
+the 422s with that 400 and documents every other status as the same error body (`default`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "type"],
+            "properties": {
+                "message": {"type": "string", "description": "What is wrong, in words."},
+                "type": {"type": "string", "description": "invalid_request_error, not_found_error, ..."},
+                "code": {"type": ["string", "null"]},
+                "param": {"type": ["string", "null"], "description": "The request field at fault, if one is."},
+            },
+        }
+    },
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+
+
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["Error"] = ERROR_SCHEMA
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    responses = operation.setdefault("responses", {})
+                    if responses.pop("422", None) is not None:
+                        responses["400"] = _error_response("The request is invalid; the message names the field.")
+                    responses.setdefault("default", _error_response("An error, as the OpenAI API shapes it."))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
