@@ -86,20 +86,20 @@ def _tail(log: Path, lines: int = 15) -> str:
 
 @contextmanager
 def pylot_server(
-    model_id: str, extra_yaml: str = "", n_ctx: int = 4096, *, n_threads: int | None = None
+    model_id: str, extra_yaml: str = "", n_ctx: int = 4096, *, n_threads: int = 2
 ) -> Iterator[str]:
     """A real Pylot server on a loopback port with the model from the store, in its own process.
 
     Started as users start it (`python -m pylot serve --config <yaml>`), so the benchmark's own Python
     work does not compete with the server's for one interpreter. The config is the whole of its
-    settings: PYLOT_<SECTION>__<KEY> overrides in this environment are not passed on.
+    settings: PYLOT_<SECTION>__<KEY> overrides in this environment are not passed on. Threads are pinned
+    (2, as llama_server's) rather than chosen from the free cores at start, so every run compares alike.
     """
     port = free_port()
     work = Path(tempfile.mkdtemp(prefix="pylot-bench-"))
-    threads = f", n_threads: {n_threads}" if n_threads else ""
     cfg = work / "bench.yaml"
     cfg.write_text(
-        f"server: {{port: {port}}}\nmodel: {{model: {model_id}, n_ctx: {n_ctx}{threads}}}\n{extra_yaml}",
+        f"server: {{port: {port}}}\nmodel: {{model: {model_id}, n_ctx: {n_ctx}, n_threads: {n_threads}}}\n{extra_yaml}",
         encoding="utf-8",
     )
     env = {k: v for k, v in os.environ.items() if not (k.startswith("PYLOT_") and "__" in k)}
