@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pylot.unicode_text import find_lone_surrogate
 
@@ -99,7 +99,12 @@ class InfillExtra(BaseModel):
 
 
 class CompletionRequest(_Request):
-    prompt: str | list[str] = Field(description="The text before the cursor.")
+    prompt: str | list[str] = Field(
+        description="The text before the cursor; a list may hold one prompt (one prompt per request).",
+        json_schema_extra={
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 1, "minItems": 1}]
+        },
+    )
     max_tokens: int | None = Field(
         default=None, ge=0, le=32768, description="0: a warm-up, the prompt goes into the cache and no text comes back."
     )
@@ -128,12 +133,29 @@ class ChatCompletionRequest(_Request):
     )
 
 
+_NON_EMPTY_TEXTS: dict[str, Any] = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
+
+
 class EmbeddingRequest(TextBody):
     model_config = ConfigDict(extra="allow")
 
     model: str | None = None
-    input: str | list[str]
+    input: str | list[str] = Field(
+        description="A text, or a list of texts; empty texts have nothing to embed and are refused.",
+        json_schema_extra={"anyOf": [{"type": "string", "minLength": 1}, _NON_EMPTY_TEXTS]},
+    )
     encoding_format: Literal["float"] = "float"
+
+    @field_validator("input")
+    @classmethod
+    def _not_empty(cls, value: str | list[str]) -> str | list[str]:
+        texts = [value] if isinstance(value, str) else value
+        if not texts:
+            raise ValueError("give at least one text to embed")
+        for i, text in enumerate(texts):
+            if not text:
+                raise ValueError(f"text {i} is empty: there is nothing to embed")
+        return value
 
 
 class InfillRequest(TextBody):

@@ -41,7 +41,7 @@ from pylot.core.models import (
 )
 from pylot.core.models.fetch import AtomicWriter
 from pylot.core.models.progress import CallbackProgress, Progress, make_progress
-from pylot.errors import InsufficientMemoryError, ModelError, ModelIntegrityError, ModelNotFoundError
+from pylot.errors import InsufficientMemoryError, ModelError, ModelIntegrityError, ModelNotFoundError, RequestError
 from tests.conftest import store_model
 
 MiB = 1 << 20
@@ -523,7 +523,7 @@ def test_import_rejects_non_gguf_files_and_bad_ids(store: ModelStore, tmp_path: 
         store.import_file(tmp_path / "missing.gguf")
     good = tmp_path / "ok.gguf"
     good.write_bytes(gguf_bytes())
-    with pytest.raises(ModelError, match="invalid model id"):
+    with pytest.raises(RequestError, match="invalid model id"):
         store.import_file(good, "../escape")
     assert leftovers(store) == []
 

@@ -111,8 +111,13 @@ class LlamaLLM(LLMInterface):
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _prompt_tokens(self, text: str) -> list[int]:
-        """A raw prompt: special-token text is honoured, as llama-server does."""
-        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=self._add_bos, special=True))
+        """A raw prompt: special-token text is honoured, as llama-server does. An empty prompt starts from
+        the start-of-text token (BOS, or end-of-text for models without one), as OpenAI's API does."""
+        tokens = list(self._llm.tokenize(text.encode("utf-8"), add_bos=self._add_bos, special=True))
+        if not tokens:
+            start = self._llm.token_bos()
+            tokens = [start if start >= 0 else self._llm.token_eos()]
+        return tokens
 
     def special_token(self, text: str) -> int | None:
         """The id of a special token written as text, or None if the vocabulary has no such single token."""

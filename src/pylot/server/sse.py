@@ -17,7 +17,7 @@ def sse(data: Any) -> str:
 SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "JSON, or with `stream: true` server-sent events: `data: {json}` lines",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {}},  # each event's data: a JSON chunk, then [DONE]
     }
 }
 

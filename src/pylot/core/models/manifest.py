@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pylot.core.gguf import GGUFInfo
-from pylot.errors import ModelError
+from pylot.errors import RequestError
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,8 @@ def id_from_filename(path: Path) -> str:
 
 def check_id(model_id: str) -> str:
     if not ID_RE.match(model_id):
-        raise ModelError(
-            f"invalid model id {model_id!r}: use letters, digits, '.', '_' and '-' (no paths), at most 128 characters"
+        raise RequestError(  # the caller's mistake: 400, not a failing model
+            f"invalid model id {model_id!r}: use letters, digits, '.', '_' and '-' (no paths), at most 128 characters",
+            param="model",
         )
     return model_id
