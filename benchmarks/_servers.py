@@ -85,9 +85,7 @@ def _tail(log: Path, lines: int = 15) -> str:
 
 
 @contextmanager
-def pylot_server(
-    model_id: str, extra_yaml: str = "", n_ctx: int = 4096, *, n_threads: int = 2
-) -> Iterator[str]:
+def pylot_server(model_id: str, extra_yaml: str = "", n_ctx: int = 4096, *, n_threads: int = 2) -> Iterator[str]:
     """A real Pylot server on a loopback port with the model from the store, in its own process.
 
     Started as users start it (`python -m pylot serve --config <yaml>`), so the benchmark's own Python
