@@ -6,7 +6,8 @@ Two measurements, because each misses what the other sees:
   CPU time of this benchmark's own process tree (itself and its children: llama-server, Pylot's
   server, test subprocesses). The difference, per second of wall time, is how many cores other
   programs took from the benchmark.
-* Calibration. A fixed single-threaded loop is timed before and after the run and compared with the
+* Calibration. A fixed single-threaded loop is timed before and after the run (the fastest of five,
+  tried again after a pause while over the limit) and compared with the
   fastest time ever recorded for this machine (host name, CPU model and Python version) in
   <PYLOT_HOME>/bench-calibration.json. It sees what the sampler cannot: a throttled CPU, or a noisy
   neighbour outside this machine's process table.
@@ -29,7 +30,6 @@ import json
 import os
 import platform
 import socket
-import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -146,9 +146,10 @@ def calibration_loop(n: int = 1_500_000) -> float:
     return time.perf_counter() - started
 
 
-def calibrate(runs: int = 3, loop: Callable[[], float] = calibration_loop) -> float:
-    """The median of a few runs: one scheduler hiccup does not count, a steady slowdown does."""
-    return statistics.median(loop() for _ in range(runs))
+def calibrate(runs: int = 5, loop: Callable[[], float] = calibration_loop) -> float:
+    """The fastest of a few runs: hiccups (a scheduler tick, a page fault) only ever add time, so the
+    minimum is what the CPU can do now; a steady slowdown (throttling, a noisy neighbour) slows every run."""
+    return min(loop() for _ in range(runs))
 
 
 def machine_key() -> str:
@@ -340,16 +341,39 @@ class QuietGuard:
         record: CalibrationRecord | None = None,
         sampler: ForeignCpu | None = None,
         calibration: Callable[[], float] = calibrate,
+        settle_tries: int = 3,
+        settle_pause_s: float = 3.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.limits = limits or Limits()
         self._record = record
         self._sampler = sampler or ForeignCpu()
         self._calibrate = calibration
+        self._settle_tries = settle_tries
+        self._settle_pause_s = settle_pause_s
+        self._sleep = sleep
         self._before: float | None = None
         self._verdict: Verdict | None = None
 
+    def _settled_calibration(self) -> float:
+        """Calibrate; when that is over the limit, wait a few seconds and try again, keeping the fastest.
+
+        Right after a run, the benchmark's own servers may still be exiting and the CPU's clock settling
+        (seen here: 1.8x on a machine where others used 0.1 cores, 1.1x ten seconds later). A slowdown
+        that lasts (throttling, a neighbour on the host) is still there on every try and still counts.
+        """
+        record = self._record or CalibrationRecord.default()
+        seconds = self._calibrate()
+        best = record.best()
+        for _ in range(self._settle_tries):
+            if best is None or seconds <= self.limits.calibration_ratio * min(best, seconds):
+                break
+            self._sleep(self._settle_pause_s)
+            seconds = min(seconds, self._calibrate())
+        return seconds
+
     def start(self) -> QuietGuard:
-        self._before = self._calibrate()
+        self._before = self._settled_calibration()
         self._sampler.start()
         return self
 
@@ -357,7 +381,7 @@ class QuietGuard:
         """Stop sampling and judge the run (once: later calls give the same verdict)."""
         if self._verdict is None:
             self._sampler.stop()
-            calibrations = [c for c in (self._before, self._calibrate()) if c is not None]
+            calibrations = [c for c in (self._before, self._settled_calibration()) if c is not None]
             record = self._record or CalibrationRecord.default()
             seen = record.best()
             verdict = Verdict(
