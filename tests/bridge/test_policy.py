@@ -171,6 +171,32 @@ def test_scratch_files_cannot_escape() -> None:
         pass
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_the_scratch_copy_takes_nothing_from_outside_the_workspace(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("private key")
+    ws = tmp_path / "ws"
+    (ws / "pkg").mkdir(parents=True)
+    (ws / "pkg" / "mod.py").write_text("X = 1\n")
+    (ws / "pkg" / "alias.py").symlink_to((ws / "pkg" / "mod.py").resolve())  # absolute, inside: kept
+    (ws / "leak.txt").symlink_to(outside / "secret.txt")  # points outside: left out
+    (ws / "outside_dir").symlink_to(outside, target_is_directory=True)
+    os.link(outside / "secret.txt", ws / "twin.txt")  # a hard link to a file outside: left out
+    (ws / ".git").mkdir()
+    (ws / ".git" / "config").write_text("[core]")
+    with Sandbox().scratch(copy_tree=ws) as scratch:
+        assert (scratch / "pkg" / "mod.py").read_text() == "X = 1\n"
+        alias = scratch / "pkg" / "alias.py"
+        assert alias.is_symlink() and not os.path.isabs(os.readlink(alias))  # points into the copy
+        alias.write_text("X = 2\n")
+        assert (ws / "pkg" / "mod.py").read_text() == "X = 1\n"  # a write in the copy stays in the copy
+        for gone in ("leak.txt", "outside_dir", "twin.txt", ".git"):
+            assert not os.path.lexists(scratch / gone), gone
+    with Sandbox().scratch(copy_tree=ws, allow_hard_links=True) as scratch:
+        assert (scratch / "twin.txt").read_text() == "private key"  # tools.allow_hard_links: the user's choice
+
+
 def test_no_network_inside_the_sandbox() -> None:
     # A server on this machine's loopback: reachable from here, not from inside the sandbox.
     server = socket.socket()

@@ -40,6 +40,11 @@ WALK_WITHOUT_FOLLOWING = bool(_NOFOLLOW and _DIRECTORY) and {os.open, os.stat, o
 )
 
 
+def shares_inode(info: os.stat_result) -> bool:
+    """A regular file with more than one hard link: its twin may be a file outside the workspace."""
+    return stat.S_ISREG(info.st_mode) and info.st_nlink > 1
+
+
 def read_bytes(root: Path, relative: PurePath, *, allow_hard_links: bool = False) -> bytes:
     """The content of the regular file root/relative, where relative has no symlinks and no `..` in it."""
     shown = relative.as_posix()
@@ -53,7 +58,7 @@ def read_bytes(root: Path, relative: PurePath, *, allow_hard_links: bool = False
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ToolError(f"{shown}: not a regular file")
-        if info.st_nlink > 1 and not allow_hard_links:
+        if shares_inode(info) and not allow_hard_links:
             raise ToolError(
                 f"{shown} has {info.st_nlink} hard links, and a hard link may be a file outside the workspace, "
                 "so it is not read (the setting tools.allow_hard_links allows such files)"

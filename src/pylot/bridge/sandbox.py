@@ -17,6 +17,7 @@ import contextlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from pylot.bridge.safe_io import shares_inode
 from pylot.errors import ToolError
 
 DEAD_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens there
@@ -84,6 +86,56 @@ def _truncate(text: str) -> str:
     return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + f"\n... [{len(text) - MAX_OUTPUT} more characters]"
 
 
+SKIPPED_FOLDERS = frozenset({".git", ".venv", "__pycache__", "node_modules", ".pytest_cache"})
+
+
+def copy_workspace(source: Path, target: Path, *, allow_hard_links: bool = False) -> list[str]:
+    """Copy a folder (or one file) of the workspace into `target` by the file tools' rules: nothing outside
+    `source` comes along. A symbolic link is copied as a link when it points inside `source` and left out
+    when it points outside (or nowhere); a file with more than one hard link is left out unless allowed
+    (`tools.allow_hard_links`); caches and VCS folders (SKIPPED_FOLDERS) are not copied. Returns the
+    paths, relative to `source`, that were left out.
+    """
+    source = Path(source)
+    base = source.resolve()
+    left_out: list[str] = []
+
+    def copy_one(path: Path, dest: Path, shown: str) -> None:
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            pointed = path.resolve()
+            if pointed.exists() and pointed.is_relative_to(base):
+                # Relative, so that it points into the copy: an absolute link would lead a write in the
+                # scratch directory back into the workspace.
+                dest.symlink_to(os.path.relpath(pointed, path.parent.resolve()), target_is_directory=pointed.is_dir())
+            else:
+                left_out.append(shown)
+        elif stat.S_ISREG(info.st_mode):
+            if shares_inode(info) and not allow_hard_links:
+                left_out.append(shown)
+            else:
+                shutil.copy2(path, dest, follow_symlinks=False)
+        # sockets, FIFOs and devices are never copied
+
+    if not source.is_dir():
+        copy_one(source, target if not target.is_dir() else target / source.name, source.name)
+        return left_out
+    for folder, subfolders, names in os.walk(source):  # does not descend into linked folders
+        here = Path(folder)
+        relative = here.relative_to(source)
+        subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for name in [*subfolders]:
+            if (here / name).is_symlink():
+                subfolders.remove(name)
+                copy_one(here / name, target / relative / name, (relative / name).as_posix())
+        for name in sorted(names):
+            if name.endswith(".pyc"):
+                continue
+            copy_one(here / name, target / relative / name, (relative / name).as_posix())
+    return left_out
+
+
 class Sandbox:
     """Runs commands in scratch directories with a timeout, a minimal environment and no network.
 
@@ -97,18 +149,15 @@ class Sandbox:
         self.isolate_network = isolate_network
 
     @contextlib.contextmanager
-    def scratch(self, files: Mapping[str, str] | None = None, copy_tree: Path | None = None) -> Iterator[Path]:
-        """A temporary directory with `copy_tree`'s content and `files` (relative path -> text) in it."""
+    def scratch(
+        self, files: Mapping[str, str] | None = None, copy_tree: Path | None = None, *, allow_hard_links: bool = False
+    ) -> Iterator[Path]:
+        """A temporary directory with `copy_tree`'s content (see `copy_workspace`) and `files` (relative
+        path -> text) in it."""
         with tempfile.TemporaryDirectory(prefix="pylot-sandbox-") as tmp:
             root = Path(tmp)
             if copy_tree is not None:
-                shutil.copytree(
-                    copy_tree,
-                    root,
-                    symlinks=True,  # links are copied as links, never what they point to outside the tree
-                    dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "node_modules", ".pytest_cache"),
-                )
+                copy_workspace(copy_tree, root, allow_hard_links=allow_hard_links)
             for relative, text in (files or {}).items():
                 target = root / relative
                 if not target.resolve().is_relative_to(root.resolve()):

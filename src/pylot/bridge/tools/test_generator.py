@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pylot.bridge.policy import Policy
-from pylot.bridge.sandbox import Sandbox
+from pylot.bridge.sandbox import Sandbox, copy_workspace
 from pylot.bridge.tool_manager import Tool
 from pylot.bridge.tools.mutation import find_function, mutants
 from pylot.core.llm_interface import LLMInterface
@@ -173,7 +173,7 @@ class TestGenerator:
         broken = mutants(source, function)
         relative_module = Path(*module.split(".")).with_suffix(".py")
         with self.sandbox.scratch({TEST_FILE: body, "pytest.ini": "[pytest]\n"}) as scratch:
-            _copy_code(copy_root, scratch / copy_root.name)
+            copy_workspace(copy_root, scratch / copy_root.name, allow_hard_links=self.policy.allow_hard_links)
             original, isolated = self._run(scratch)
             killed: dict[str, list[str]] = {name: [] for name in tests}
             for mutant in broken:
@@ -228,15 +228,6 @@ class TestGenerator:
             log.info("pytest left no report (exit %d, timed out %s)", result.returncode, result.timed_out)
             return {}, result.network_isolated
         return junit_outcomes(report.read_text(encoding="utf-8")), result.network_isolated
-
-
-def _copy_code(source: Path, target: Path) -> None:
-    import shutil
-
-    if source.is_dir():
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
-    else:
-        shutil.copy2(source, target)
 
 
 def _verdict(name: str, original: dict[str, bool], killed: list[str], have_mutants: bool) -> TestVerdict:

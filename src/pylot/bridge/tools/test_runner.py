@@ -54,7 +54,7 @@ class TestRunner:
         args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml=.pylot-report.xml", target]
         if keyword:
             args += ["-k", keyword]
-        with self.sandbox.scratch(copy_tree=self.policy.root) as scratch:
+        with self.sandbox.scratch(copy_tree=self.policy.root, allow_hard_links=self.policy.allow_hard_links) as scratch:
             result = self.sandbox.run_python(args, scratch, timeout_s=float(timeout_s))
             report = scratch / ".pylot-report.xml"
             outcomes = junit_outcomes(report.read_text(encoding="utf-8")) if report.exists() else {}
