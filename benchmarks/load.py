@@ -10,7 +10,8 @@ and /health. Both run 2 threads and one generation at a time. Then 100 streamed 
 dropped after their first event, 10 at a time, and the queue must be back to 0.
 
 A request fails if it gets a non-2xx answer, the connection breaks, or it takes more than 120 s. The
-server's resident memory (RSS) is read after a warm-up and at the end: it must stay within 50 MB.
+server's resident memory (RSS) is read after a warm-up that sends every request of the mix once (the
+steady state: caches hold what this working set needs) and at the end: it must stay within 50 MB.
 
     python benchmarks/load.py [--model ID] [--clients 32] [--seconds 300] [--allow-busy]
 """
@@ -111,6 +112,24 @@ async def one_client(target: Target, prompts: list[str], index: int, until: floa
             tally.latencies[kind].append(time.monotonic() - started)
 
 
+async def warm_up(target: Target, prompts: list[str], clients: int = 4) -> None:
+    """Every request of the mix once (each prompt with the kind it is always sent as), so both servers
+    start the measured run in their steady state: caches filled to what this working set needs."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(len(prompts)):
+        queue.put_nowait(n)
+
+    async def worker() -> None:
+        async with httpx.AsyncClient(base_url=target.url, timeout=TIMEOUT_S) as client:
+            while not queue.empty():
+                n = queue.get_nowait()
+                method, path, body = target.request(KINDS[n % len(KINDS)], prompts[n % len(prompts)])
+                body = None if body is None else {**body, "stream": False}
+                await client.request(method, path, json=body)
+
+    await asyncio.gather(*(worker() for _ in range(clients)))
+
+
 async def run_load(target: Target, prompts: list[str], clients: int, seconds: float) -> Tally:
     tally = Tally()
     until = time.monotonic() + seconds
@@ -162,8 +181,8 @@ def rss_mb(proc: psutil.Process) -> float:
 
 def measure(target: Target, prompts: list[str], args: argparse.Namespace) -> dict[str, Any]:
     proc = server_process(target.url)
-    print(f"{target.name}: warm-up", flush=True)
-    asyncio.run(run_load(target, prompts, 4, 10))
+    print(f"{target.name}: warm-up, each of {len(prompts)} requests once", flush=True)
+    asyncio.run(warm_up(target, prompts))
     rss_start = rss_mb(proc)
     print(f"{target.name}: {args.clients} clients for {args.seconds} s", flush=True)
     started = time.monotonic()

@@ -123,6 +123,28 @@ def test_max_tokens_0_only_fills_the_cache_for_the_next_request(qwen) -> None:
     assert after.text == cold.text  # and the cached state gives the same answer as a cold start
 
 
+def _module(name: str, n: int) -> str:
+    return "import os\n\n" + "".join(f"def {name}_{i}(x):\n    return x * {i} + len(os.sep)\n\n" for i in range(n))
+
+
+def test_a_prompt_that_comes_back_after_another_restores_its_saved_state(qwen, monkeypatch) -> None:
+    """A chat between two completions of one file must not cost the file's whole prompt again."""
+    greedy = GenerationParams(max_tokens=12, temperature=0.0)
+    prompt = _module("helper", 25) + "def main():\n"
+    first = qwen.generate(prompt, greedy)
+    qwen.generate(_module("other", 10) + "class Other:\n", GenerationParams(max_tokens=2, temperature=0.0))
+    saves = qwen.prompt_cache.saves
+    again = qwen.generate(prompt, greedy)
+    assert qwen.prompt_cache.saves == saves + 1  # the other prompt's state, saved before it was overwritten
+    assert qwen.last_reused_tokens >= first.prompt_tokens - 1
+    assert again.text == first.text  # the restored state gives the answer a cold start gives
+
+    monkeypatch.setattr(qwen.prompt_cache, "max_bytes", 0)  # model.prompt_cache_mb: 0
+    qwen.generate(_module("third", 10) + "class Third:\n", GenerationParams(max_tokens=2, temperature=0.0))
+    qwen.generate(prompt, greedy)
+    assert qwen.last_reused_tokens < 8  # without saved states the whole prompt is evaluated again
+
+
 def test_prompt_longer_than_the_context_is_refused(smollm) -> None:
     with pytest.raises(ContextLengthError, match="context window holds 1024"):
         smollm.generate("word " * 3000, GREEDY)

@@ -70,6 +70,12 @@ class ModelSettings(_Section):
         description="Layers offloaded to the GPU (-1: all). Needs a CUDA, ROCm or Metal build of llama-cpp-python.",
     )
     flash_attn: bool = Field(default=False, description="Use flash attention where the build supports it.")
+    prompt_cache_mb: int = Field(
+        default=256,
+        ge=0,
+        description="Host memory for KV states of earlier prompts, restored when a prompt comes back "
+        "(llama-server's --cache-ram); 0: off.",
+    )
     memory_check: Literal["shrink", "refuse", "off"] = Field(
         default="shrink",
         description="Before loading: shrink the context to fit free memory, refuse with a message, or skip.",

@@ -7,6 +7,7 @@ tokens, so a cancelled generation stops within a token.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import random
 import threading
@@ -19,6 +20,7 @@ from pylot.config.settings import ModelSettings
 from pylot.core.completion.templates import build_fim_tokens, detect_template
 from pylot.core.gate import FairGate
 from pylot.core.llm_interface import CancelToken, Capabilities, LLMInterface, Snippet
+from pylot.core.prompt_cache import MIN_GAIN_TOKENS, PromptCache, SavedState, common_prefix
 from pylot.core.text_stream import StopMatcher, Utf8Assembler
 from pylot.core.threads import default_threads
 from pylot.core.token_healing import Healer, PieceIndex, split_tail
@@ -69,6 +71,7 @@ class LlamaLLM(LLMInterface):
         self._pieces: PieceIndex | None = None
         self._pieces_lock = threading.Lock()
         self.last_reused_tokens = 0  # prompt tokens the last request took from the KV cache
+        self.prompt_cache = PromptCache(self.settings.prompt_cache_mb * 2**20)
         log.info(
             "loaded %s (n_ctx=%d, threads=%d, gpu_layers=%d, fim=%s) in %.1fs",
             self.model_id,
@@ -216,13 +219,14 @@ class LlamaLLM(LLMInterface):
     ) -> Iterator[Chunk]:
         llm = self._llm
         with self._gate.turn(cancel):
+            self._reuse_saved(tokens)
             if params.max_tokens == 0:
                 self._evaluate(tokens, cancel)
                 yield Chunk("", "cancelled" if cancel is not None and cancel.cancelled else "length", len(tokens), 0)
                 return
             budget = min(params.max_tokens, llm.n_ctx() - len(tokens))
             llm.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
-            self.last_reused_tokens = _common_prefix(llm._input_ids[: llm.n_tokens].tolist(), tokens)
+            self.last_reused_tokens = common_prefix(llm.input_ids[: llm.n_tokens], tokens)
             started = time.monotonic()
             text = Utf8Assembler()
             stops = StopMatcher(params.stop)
@@ -278,7 +282,7 @@ class LlamaLLM(LLMInterface):
         request cancels a long warm-up between batches; what was evaluated by then stays useful.
         """
         llm = self._llm
-        cached = _common_prefix(llm._input_ids.tolist(), tokens)
+        cached = common_prefix(llm.input_ids[: llm.n_tokens], tokens)
         self.last_reused_tokens = cached
         if cached == len(tokens) and llm.n_tokens == cached:
             return
@@ -292,6 +296,48 @@ class LlamaLLM(LLMInterface):
             if cancel is not None and cancel.cancelled:
                 break
             llm.eval(tokens[start : start + step])
+
+    # ---- saved prompt states (see prompt_cache.py) ------------------------------------------------
+
+    def _reuse_saved(self, tokens: list[int]) -> None:
+        """Before a prompt is evaluated: if it would overwrite most of what the KV cache holds, save that
+        state first; if a saved state shares more of this prompt than the live cache does, restore it.
+        Runs inside the gate, so nothing else touches the context meanwhile."""
+        cache, llm = self.prompt_cache, self._llm
+        if not cache.enabled:
+            return
+        live = llm.input_ids[: llm.n_tokens]
+        shared = common_prefix(live, tokens)
+        key, saved = cache.best(tokens)
+        restore = key >= 0 and saved >= shared + MIN_GAIN_TOKENS
+        overwritten = restore or shared < llm.n_tokens // 2
+        if llm.n_tokens >= MIN_GAIN_TOKENS and overwritten and not cache.covers(live):
+            self._save_live()
+        if restore:
+            self._restore(cache.take(key))
+
+    def _save_live(self) -> None:
+        ctx = self._llm._ctx.ctx
+        size = int(self._lc.llama_state_seq_get_size(ctx, 0))
+        if size <= 0 or size > self.prompt_cache.max_bytes:
+            return
+        buf = (ctypes.c_uint8 * size)()
+        n = int(self._lc.llama_state_seq_get_data(ctx, buf, size, 0))
+        if 0 < n <= size:
+            self.prompt_cache.put(self._llm.input_ids[: self._llm.n_tokens].copy(), ctypes.string_at(buf, n))
+
+    def _restore(self, entry: SavedState) -> None:
+        llm = self._llm
+        llm._ctx.kv_cache_seq_rm(0, 0, -1)
+        llm.n_tokens = 0
+        buf = (ctypes.c_uint8 * len(entry.data)).from_buffer_copy(entry.data)
+        if int(self._lc.llama_state_seq_set_data(llm._ctx.ctx, buf, len(entry.data), 0)) != len(entry.data):
+            llm._ctx.kv_cache_seq_rm(0, 0, -1)  # a failed restore leaves an empty cache, evaluated afresh
+            log.debug("a saved prompt state did not restore; evaluating the prompt instead")
+            return
+        n = len(entry.tokens)
+        llm.input_ids[:n] = entry.tokens
+        llm.n_tokens = n
 
     # ---- chat and embeddings ---------------------------------------------------------------------
 
@@ -343,16 +389,8 @@ class LlamaLLM(LLMInterface):
             if self._embedder is not None:
                 self._embedder.close()
                 self._embedder = None
+        self.prompt_cache.clear()
         self._llm.close()
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 __all__ = ["CancelledError", "LlamaLLM"]

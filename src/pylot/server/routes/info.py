@@ -58,6 +58,14 @@ async def status(state: StateDep) -> dict[str, Any]:
         caps = state.engine.capabilities()
         model.update(id=caps.model_id, path=caps.extra.get("path"), n_ctx=caps.n_ctx, fim=caps.fim, family=caps.family)
         queue = int(getattr(state.engine, "queue_depth", 0))
+        saved = getattr(state.engine, "prompt_cache", None)  # the in-process engine's saved KV states
+        if saved is not None:
+            model["prompt_cache"] = {
+                "entries": len(saved),
+                "bytes": saved.bytes,
+                "max_bytes": saved.max_bytes,
+                "restores": saved.hits,
+            }
     state.stats.m_queue.set(queue)
     cache = state.cache.stats()
     typeahead = state.pipeline.typeahead
