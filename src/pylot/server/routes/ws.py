@@ -11,10 +11,10 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from pylot.core.llm_interface import CancelToken
+from pylot.engines.interface import CancelToken
 from pylot.errors import CancelledError, PylotError
 from pylot.server.deps import WsStateDep
-from pylot.server.routes.generation import make_job, stream_job
+from pylot.server.jobs import make_job, stream_job
 from pylot.server.state import ServerState
 from pylot.types import CompletionRequest
 
