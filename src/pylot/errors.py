@@ -8,7 +8,8 @@
     │   └── InsufficientMemoryError the model will not fit in free memory
     ├── RequestError                the caller asked for something impossible (HTTP 400)
     │   ├── ContextLengthError      prompt longer than the context window
-    │   └── CapabilityError         e.g. fill-in-the-middle on a model without FIM tokens
+    │   ├── CapabilityError         e.g. fill-in-the-middle on a model without FIM tokens
+    │   └── NotFoundError           no such thing (a console file, ...) (HTTP 404)
     ├── BackendError                an engine or remote server failed (HTTP 502/503/504)
     │   ├── BackendUnavailableError connection refused, server down, every backend open
     │   │   └── EditorUnavailableError  no editor is connected (or it went away before it answered)
@@ -71,6 +72,10 @@ class ContextLengthError(RequestError):
 
 class CapabilityError(RequestError):
     """The model or backend lacks a capability the request needs."""
+
+
+class NotFoundError(RequestError):
+    """The thing asked for does not exist."""
 
 
 class BackendError(PylotError):

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from pylot.errors import RequestError
+from pylot.server import errors
 from pylot.server.log_buffer import LogBuffer, LogEntry
 from pylot.server.routes.console import create_console_static_router
 from pylot.server.routes.logs import create_logs_router
@@ -133,6 +134,7 @@ def test_static_router_serves_the_built_page_and_its_assets(tmp_path: Path) -> N
     (tmp_path / "assets" / "index-abc123.js").write_text("console.log(1)", encoding="utf-8")
     (tmp_path / "secret.txt").write_text("no", encoding="utf-8")
     app = FastAPI()
+    errors.install(app)  # the API's error answers, as create_app installs them
     app.include_router(create_console_static_router(tmp_path))
     client = TestClient(app)
 

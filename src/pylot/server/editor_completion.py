@@ -24,11 +24,17 @@ def editor_session(request: Request, user: str | None) -> str | None:
     return request.headers.get("x-pylot-session") or user
 
 
-async def run_pipeline(state: ServerState, req: CodeCompletionRequest, request: Request) -> CodeCompletion | None:
-    """The editor pipeline in a worker thread; None when a newer request from the same editor took over
-    or the client went away."""
-    token = CancelToken()
-    watcher = asyncio.create_task(cancel_on_disconnect(request, token))
+def _watch(request: Request | None, token: CancelToken) -> asyncio.Task[None] | None:
+    return asyncio.create_task(cancel_on_disconnect(request, token)) if request is not None else None
+
+
+async def run_pipeline(
+    state: ServerState, req: CodeCompletionRequest, request: Request | None, token: CancelToken | None = None
+) -> CodeCompletion | None:
+    """The editor pipeline in a worker thread; None when a newer request from the same editor took over,
+    the HTTP client went away (`request`) or the caller's `token` was cancelled (a WebSocket)."""
+    token = token or CancelToken()
+    watcher = _watch(request, token)
     try:
         result = await asyncio.to_thread(state.pipeline.complete, req, token)
     except CancelledError:
@@ -36,7 +42,8 @@ async def run_pipeline(state: ServerState, req: CodeCompletionRequest, request: 
         return None
     finally:
         token.cancel("request finished")
-        watcher.cancel()
+        if watcher is not None:
+            watcher.cancel()
     state.stats.record(
         "completions",
         result.latency_ms / 1000,
@@ -47,12 +54,14 @@ async def run_pipeline(state: ServerState, req: CodeCompletionRequest, request: 
     return result
 
 
-async def run_warmup(state: ServerState, req: CodeCompletionRequest, request: Request) -> tuple[int, float]:
+async def run_warmup(
+    state: ServerState, req: CodeCompletionRequest, request: Request | None, token: CancelToken | None = None
+) -> tuple[int, float]:
     """An editor's warm-up (`n_predict: 0`, `max_tokens: 0`) in a worker thread: (prompt tokens, ms).
 
     Counted in the metrics as its own endpoint, and kept out of the latency figures, which are keystrokes'."""
-    token = CancelToken()
-    watcher = asyncio.create_task(cancel_on_disconnect(request, token))
+    token = token or CancelToken()
+    watcher = _watch(request, token)
     started = time.monotonic()
     outcome = "ok"
     try:
@@ -61,15 +70,16 @@ async def run_warmup(state: ServerState, req: CodeCompletionRequest, request: Re
         n, outcome = 0, "cancelled"
     finally:
         token.cancel("request finished")
-        watcher.cancel()
+        if watcher is not None:
+            watcher.cancel()
     state.stats.m_requests.labels("warmup", outcome).inc()
     state.stats.m_prompt_tokens.inc(n)
     return n, (time.monotonic() - started) * 1000
 
 
-async def editor_completion(state: ServerState, body: CompletionRequest, prompt: str, request: Request) -> Any:
-    session = editor_session(request, getattr(body, "user", None))
-    req = CodeCompletionRequest(
+def editor_request(body: CompletionRequest, prompt: str, session: str | None) -> CodeCompletionRequest:
+    """The pipeline's request for a completion with a suffix: the same over HTTP and the WebSocket."""
+    return CodeCompletionRequest(
         prefix=prompt,
         suffix=body.suffix or "",
         extra=[Snippet(e.filename, e.text) for e in body.extra],
@@ -80,6 +90,10 @@ async def editor_completion(state: ServerState, body: CompletionRequest, prompt:
         temperature=body.temperature,
         mode=body.mode,
     )
+
+
+async def editor_completion(state: ServerState, body: CompletionRequest, prompt: str, request: Request) -> Any:
+    req = editor_request(body, prompt, editor_session(request, getattr(body, "user", None)))
     if body.max_tokens == 0:
         return await _warmup_completion(state, body, req, request)
     result = await run_pipeline(state, req, request)

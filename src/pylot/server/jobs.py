@@ -13,11 +13,13 @@ from typing import Any
 from fastapi import Request
 
 from pylot.engines.interface import CancelToken
+from pylot.errors import RequestError
 from pylot.server.result_cache import cache_key
 from pylot.server.state import ServerState
 from pylot.server.streaming import cancel_on_disconnect, first_and_rest, stream_in_thread
 from pylot.types import (
     Chunk,
+    CompletionRequest,
     GenerationParams,
     LLMResponse,
 )
@@ -133,3 +135,25 @@ def usage(r: LLMResponse) -> dict[str, int]:
         "completion_tokens": r.tokens_used,
         "total_tokens": r.prompt_tokens + r.tokens_used,
     }
+
+
+def completion_prompt(prompt: str | list[str]) -> str:
+    """The one prompt of a completion request: OpenAI allows a list, Pylot answers one prompt at a time."""
+    if isinstance(prompt, list):
+        if len(prompt) != 1:
+            raise RequestError("only one prompt per request is supported", param="prompt")
+        return prompt[0]
+    return prompt
+
+
+def completion_job(state: ServerState, endpoint: str, body: CompletionRequest, prompt: str) -> Job:
+    """A raw completion (the model's own output, no editor pipeline), plain or fill-in-the-middle with
+    `suffix`; the same for /v1/completions and /ws/completions."""
+    params = state.request_params(body)
+    engine = state.engine
+    if body.suffix is None:
+        return make_job(state, endpoint, "raw", prompt, params, lambda c: engine.stream(prompt, params, c))
+    suffix = body.suffix
+    return make_job(
+        state, endpoint, "fim", [prompt, suffix], params, lambda c: engine.stream_infill(prompt, suffix, params, (), c)
+    )

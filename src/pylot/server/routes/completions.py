@@ -8,10 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from pylot.engines.interface import current_session
-from pylot.errors import RequestError
 from pylot.server.deps import StateDep
 from pylot.server.editor_completion import editor_completion, editor_session
-from pylot.server.jobs import collect_job, make_job, open_stream, usage
+from pylot.server.jobs import collect_job, completion_job, completion_prompt, open_stream, usage
 from pylot.server.sse import SSE_RESPONSES, sse, sse_response
 from pylot.types import (
     CompletionRequest,
@@ -28,31 +27,13 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
     pipeline (context window, line or block, post-processing, type-ahead) unless `raw` is true."""
     state.check_model(body.model)
     current_session.set(editor_session(request, getattr(body, "user", None)))
-    prompt = body.prompt
-    if isinstance(prompt, list):
-        if len(prompt) != 1:
-            raise RequestError("only one prompt per request is supported", param="prompt")
-        prompt = prompt[0]
+    prompt = completion_prompt(body.prompt)
     if body.suffix is not None and not body.raw:
         return await editor_completion(state, body, prompt, request)
-    params = state.request_params(body)
+    job = completion_job(state, "completions", body, prompt)
     engine = state.engine
     fim = body.suffix is not None
-    suffix = body.suffix or ""
-    text_prompt: str = prompt
-    if fim:
-        job = make_job(
-            state,
-            "completions",
-            "fim",
-            [text_prompt, suffix],
-            params,
-            lambda c: engine.stream_infill(text_prompt, suffix, params, (), c),
-        )
-    else:
-        job = make_job(
-            state, "completions", "raw", text_prompt, params, lambda c: engine.stream(text_prompt, params, c)
-        )
+    text_prompt = prompt
     model_id = engine.capabilities().model_id
     cid, created = new_id("cmpl"), now()
 

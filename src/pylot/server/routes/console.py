@@ -5,11 +5,12 @@ without an API key (a browser cannot add a header to a page load). Its data come
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from pylot.errors import NotFoundError
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "web" / "static"  # the built React app (scripts/build_web.sh)
 
@@ -35,16 +36,7 @@ def create_console_static_router(static_dir: Path = STATIC_DIR) -> APIRouter:
     def asset(name: str) -> Response:
         path = (assets / name).resolve()
         if path.parent != assets or not path.is_file():
-            # Same shape as every other 404 of the API.
-            body = {
-                "error": {
-                    "message": f"no console file {name!r}",
-                    "type": "not_found_error",
-                    "code": None,
-                    "param": None,
-                }
-            }
-            return Response(json.dumps(body), status_code=404, media_type="application/json")
+            raise NotFoundError(f"no console file {name!r}")  # answered as every other 404 of the API
         # File names carry a content hash, so a cached copy never goes stale.
         return FileResponse(path, headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
