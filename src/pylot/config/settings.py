@@ -6,6 +6,7 @@ The YAML/TOML file is read in exactly one place (config_manager.load_file); envi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,8 +21,6 @@ _SAMPLING = GenerationParams()  # the defaults live on GenerationParams; the set
 
 def default_home() -> Path:
     """Where Pylot keeps models, databases and builds: ~/.cache/pylot (or $PYLOT_HOME)."""
-    import os
-
     env = os.environ.get("PYLOT_HOME")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "pylot"
 
@@ -291,8 +290,6 @@ class Settings(_Section):
 
     def data_dir(self) -> Path:
         """Databases (feedback, memory): $PYLOT_DATA_DIR or <PYLOT_HOME>/data."""
-        import os
-
         env = os.environ.get("PYLOT_DATA_DIR")
         return Path(env).expanduser() if env else default_home() / "data"
 

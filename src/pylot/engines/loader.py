@@ -6,7 +6,10 @@ from __future__ import annotations
 import logging
 
 from pylot.config.settings import Settings
+from pylot.engines.balancer import Balancer
 from pylot.engines.interface import LLMInterface
+from pylot.engines.llama_cpp.engine import LlamaLLM
+from pylot.models import ModelStore, plan_load
 
 log = logging.getLogger(__name__)
 
@@ -14,8 +17,6 @@ log = logging.getLogger(__name__)
 def load_engine(settings: Settings) -> LLMInterface:
     """The engine settings.backend.kind asks for: embedded llama.cpp, or the external servers."""
     if settings.backend.kind == "external":
-        from pylot.engines.balancer import Balancer
-
         balancer = Balancer.from_settings(settings.backend)
         log.info("serving through %d external server(s): %s", len(balancer.clients), [c.name for c in balancer.clients])
         return balancer
@@ -24,9 +25,6 @@ def load_engine(settings: Settings) -> LLMInterface:
 
 def load_embedded(settings: Settings) -> LLMInterface:
     """The embedded llama.cpp engine for settings.model, with the context shrunk (or refused) to fit memory."""
-    from pylot.engines.llama_cpp.engine import LlamaLLM
-    from pylot.models import ModelStore, plan_load
-
     m = settings.model
     store = ModelStore.from_settings(settings)
     plan = plan_load(store, m.model, m.n_ctx, policy=m.memory_check, n_gpu_layers=m.n_gpu_layers, n_batch=m.n_batch)

@@ -43,7 +43,7 @@ def quantize(src: str | Path, dst: str | Path, qtype: str, *, n_threads: int | N
     if key not in QUANT_TYPES:
         raise ModelError(f"unsupported quantization {qtype!r}; choose one of: {', '.join(QUANT_TYPES)}")
     try:
-        import llama_cpp
+        import llama_cpp  # noqa: PLC0415 - llama.cpp's native library loads only to quantize
     except ImportError as exc:
         raise ModelError(f"quantizing needs llama-cpp-python, which cannot be imported: {exc}") from exc
     read_gguf(src)  # a clear error for a missing or non-GGUF source, before llama.cpp sees it

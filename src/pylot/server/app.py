@@ -20,6 +20,7 @@ from pylot.bridge.tool_manager import ToolManager
 from pylot.bridge.tools import DeferredLLM, create_tool_manager
 from pylot.config.config_manager import ConfigManager
 from pylot.engines.interface import LLMInterface
+from pylot.engines.loader import load_engine
 from pylot.errors import ModelError, PylotError
 from pylot.server import errors
 from pylot.server.log_buffer import LogBuffer
@@ -46,8 +47,6 @@ def create_app(
     """The Pylot application. Pass `engine` to serve an engine you built (tests, benchmarks);
     otherwise the model named in the config is loaded at start-up by `engine_factory`."""
     if engine_factory is None:
-        from pylot.engines.loader import load_engine
-
         engine_factory = load_engine
     state = ServerState(config, engine_factory, engine)
     log_buffer = LogBuffer()  # the console's live log tail

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pylot.bridge.tool_manager import ToolManager
@@ -137,8 +138,6 @@ class ServerState:
         path = str(caps.extra.get("path", ""))
         names = {caps.model_id, path}
         if path:
-            from pathlib import Path
-
             names |= {Path(path).name, Path(path).stem}
         if requested not in names:
             raise ModelNotFoundError(

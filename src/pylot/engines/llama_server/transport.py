@@ -20,6 +20,7 @@ from pylot import __version__
 from pylot.config.backend_policy import redact_url
 from pylot.engines.interface import CancelToken
 from pylot.engines.llama_server.loop_thread import LoopThread, release_on_drop
+from pylot.engines.llama_server.streaming import stream
 from pylot.engines.llama_server.wire import (
     Reader,
     retriable,
@@ -106,8 +107,6 @@ class Transport:
         self, path: str, body: dict[str, Any], reader: Reader, params: GenerationParams, cancel: CancelToken | None
     ) -> Iterator[Chunk]:
         """Chunks of one streamed generation (streaming.py), retried while nothing has been yielded."""
-        from pylot.engines.llama_server.streaming import stream
-
         return stream(self, path, body, reader, params, cancel)
 
     async def request(self, method: str, path: str, body: Any = None, timeout: float | None = None) -> httpx.Response:

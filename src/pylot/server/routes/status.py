@@ -9,7 +9,7 @@ from typing import Any
 
 import psutil
 from fastapi import APIRouter, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pylot.server.deps import StateDep
@@ -22,8 +22,6 @@ router = APIRouter(tags=["service"])
 async def health(state: StateDep) -> Any:
     """Liveness and readiness: 200 once a model is loaded, 503 while loading or after a failed load."""
     if not state.engine_loaded:
-        from fastapi.responses import JSONResponse
-
         return JSONResponse(
             {"status": "loading" if state.load_error is None else "error", "error": state.load_error},
             status_code=503,
