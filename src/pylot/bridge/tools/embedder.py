@@ -185,7 +185,7 @@ class LlamaEmbedder:
         with self._lock:
             prepared = [self._truncate(t) or " " for t in texts]
             vectors = self._llm.embed(prepared, normalize=True, truncate=True)
-        return [list(map(float, v)) for v in vectors]  # type: ignore[arg-type]
+        return [list(map(float, v)) for v in vectors]
 
     def close(self) -> None:
         self._llm.close()

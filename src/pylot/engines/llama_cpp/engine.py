@@ -290,7 +290,7 @@ class LlamaLLM(LLMInterface):
         if keep > 0 and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
             llm.n_tokens = keep
         else:
-            llm.reset()
+            llm.reset()  # type: ignore[no-untyped-call]
         step = max(1, llm.n_batch)
         for start in range(llm.n_tokens, len(tokens), step):
             if cancel is not None and cancel.cancelled:
