@@ -17,9 +17,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from pylot.completion import CodeCompletionRequest, CompletionPipeline
 from pylot.config.settings import CompletionSettings, ModelSettings, Settings
-from pylot.core.completion import CodeCompletionRequest, CompletionPipeline
-from pylot.core.llm_interface import CancelToken, Capabilities, LLMInterface, Snippet
+from pylot.engines.interface import CancelToken, Capabilities, LLMInterface, Snippet
 from pylot.types import Chunk, GenerationParams
 
 
@@ -103,7 +103,7 @@ class RecordedEngine(LLMInterface):
 
 def replay_engine(model_id: str, n_ctx: int = 4096, threads: int = 2) -> RecordedEngine:
     """The real model behind a recording store under ~/.cache/pylot/bench-replay/ (one file per model)."""
-    from pylot.core.llm_llama_cpp import LlamaLLM
+    from pylot.engines.llama_cpp.engine import LlamaLLM
 
     settings = Settings()
     path = settings.store_dir() / f"{model_id}.gguf"

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import add_busy_flag, pct, source_prompts, write_results
 
 from pylot.config.settings import Settings, default_home
-from pylot.core.balancer import Balancer, session
-from pylot.core.external_llama_api import ExternalLlamaAPIClient
+from pylot.engines.balancer import Balancer, session
+from pylot.engines.llama_server.client import ExternalLlamaAPIClient
 from pylot.errors import BackendError
 from pylot.types import GenerationParams
 

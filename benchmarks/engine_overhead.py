@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from pylot.config.settings import ModelSettings
-    from pylot.core.llm_llama_cpp import LlamaLLM
+    from pylot.engines.llama_cpp.engine import LlamaLLM
 
     warm, *prompts = source_prompts(args.requests + 1)
     client = httpx.Client(timeout=300)

@@ -47,7 +47,7 @@ def smollm_path() -> Path:
 @pytest.fixture(scope="session")
 def qwen(qwen_path: Path) -> Iterator[object]:
     """The default model, loaded once for the whole session (n_ctx 2048 keeps it quick)."""
-    from pylot.core.llm_llama_cpp import LlamaLLM
+    from pylot.engines.llama_cpp.engine import LlamaLLM
 
     engine = LlamaLLM(qwen_path, ModelSettings(n_ctx=2048), model_id="qwen2.5-coder-0.5b")
     yield engine
@@ -56,7 +56,7 @@ def qwen(qwen_path: Path) -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def smollm(smollm_path: Path) -> Iterator[object]:
-    from pylot.core.llm_llama_cpp import LlamaLLM
+    from pylot.engines.llama_cpp.engine import LlamaLLM
 
     engine = LlamaLLM(smollm_path, ModelSettings(n_ctx=1024), model_id="smollm2-135m")
     yield engine

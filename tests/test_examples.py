@@ -18,13 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def server_url(qwen: object, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from pylot.server import LlamaServer
+    from pylot.server import PylotServer
 
     cfg = tmp_path_factory.mktemp("ex") / "c.yaml"
     cfg.write_text(
         f"server: {{port: {free_port()}}}\ngeneration: {{max_tokens: 40}}\ncompletion: {{time_limit_s: 120}}\n"
     )
-    server = LlamaServer(ConfigManager(cfg, environ={}), engine=qwen)  # type: ignore[arg-type]
+    server = PylotServer(ConfigManager(cfg, environ={}), engine=qwen)  # type: ignore[arg-type]
     yield server.start()
     server.stop()
 

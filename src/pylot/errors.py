@@ -8,15 +8,20 @@
     │   └── InsufficientMemoryError the model will not fit in free memory
     ├── RequestError                the caller asked for something impossible (HTTP 400)
     │   ├── ContextLengthError      prompt longer than the context window
-    │   └── CapabilityError         e.g. fill-in-the-middle on a model without FIM tokens
+    │   ├── CapabilityError         e.g. fill-in-the-middle on a model without FIM tokens
+    │   └── NotFoundError           no such thing (a console file, ...) (HTTP 404)
     ├── BackendError                an engine or remote server failed (HTTP 502/503/504)
     │   ├── BackendUnavailableError connection refused, server down, every backend open
+    │   │   └── EditorUnavailableError  no editor is connected (or it went away before it answered)
     │   ├── BackendTimeoutError
+    │   │   └── EditorTimeoutError      the editor did not answer in time
     │   ├── BackendAuthError        the remote server refused our key
     │   └── BackendResponseError    the remote server answered garbage
     ├── CancelledError              a generation was cancelled by a newer request or the client
     └── ToolError                   a code tool failed or was refused by the policy
-        └── ToolNotFoundError       no tool by that name (HTTP 404)
+        ├── ToolNotFoundError       no tool by that name (HTTP 404)
+        ├── ToolTimeoutError        a tool call ran past its time limit
+        └── EditorRequestError      the editor answered a request with an error
 
 Translation to HTTP status codes and OpenAI error bodies happens only at the HTTP edge.
 """
@@ -69,6 +74,10 @@ class CapabilityError(RequestError):
     """The model or backend lacks a capability the request needs."""
 
 
+class NotFoundError(RequestError):
+    """The thing asked for does not exist."""
+
+
 class BackendError(PylotError):
     """An engine or a remote server failed."""
 
@@ -107,3 +116,19 @@ class ToolError(PylotError):
 
 class ToolNotFoundError(ToolError):
     """No tool by that name."""
+
+
+class ToolTimeoutError(ToolError):
+    """A tool call ran past its time limit."""
+
+
+class EditorUnavailableError(BackendUnavailableError):
+    """No editor is connected (or the one asked went away before it answered)."""
+
+
+class EditorTimeoutError(BackendTimeoutError):
+    """The editor did not answer in time."""
+
+
+class EditorRequestError(ToolError):
+    """The editor answered the request with an error."""

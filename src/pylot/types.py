@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -52,6 +52,10 @@ class GenerationParams:
     @property
     def deterministic(self) -> bool:
         return self.temperature <= 0.0 or self.seed is not None
+
+    def with_overrides(self, values: dict[str, Any]) -> GenerationParams:
+        """A copy with these fields replaced (an unknown name is a TypeError, as for the constructor)."""
+        return replace(self, **values)
 
 
 def new_id(prefix: str) -> str:

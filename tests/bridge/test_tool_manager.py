@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from pylot.bridge.routes import create_tools_router
 from pylot.bridge.tool_manager import Tool, ToolManager, tool
 from pylot.bridge.tool_schema import parse_docstring
 from pylot.errors import ToolError
+from pylot.server.routes.tools import create_tools_router
 
 
 def find_lines(

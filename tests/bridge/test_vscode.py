@@ -20,16 +20,11 @@ from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 from typer.testing import CliRunner
 
-from pylot.bridge.vscode import (
-    CLOSE_BAD_HELLO,
-    EditorHub,
-    EditorRequestError,
-    EditorTimeoutError,
-    EditorUnavailableError,
-    create_editor_router,
-)
+from pylot.bridge.vscode import CLOSE_BAD_HELLO, EditorHub
 from pylot.cli import vscode_cmd
+from pylot.errors import EditorRequestError, EditorTimeoutError, EditorUnavailableError
 from pylot.server.middleware import CLOSE_UNAUTHORIZED, ApiKeyMiddleware
+from pylot.server.routes.editors import create_editor_router
 
 KEY = "s3cret"
 HELLO = {"type": "hello", "editor": "vscode", "version": "0.1.0", "workspace": ["/work/project"]}

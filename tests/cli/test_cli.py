@@ -60,6 +60,19 @@ def test_chat_one_message(tmp_path: Path, qwen_path: Path) -> None:
     assert "pong" in r.stdout.lower()
 
 
+def test_chat_and_complete_use_the_configured_sampling(tmp_path: Path, qwen_path: Path) -> None:
+    """`generation.stop` (and the rest of the section) reach the CLI's requests as they reach the server's."""
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("generation:\n  temperature: 0.0\n  stop: ['def ']\nmodel:\n  n_ctx: 1024\n")
+    r = pylot("chat", "-p", "Write a Python function add(a, b) that returns a + b.", "--config", str(cfg))
+    assert r.returncode == 0, r.stderr
+    assert "def " not in r.stdout  # the model's answer starts its code with `def add`: the stop cut it there
+    free = tmp_path / "free.yaml"
+    free.write_text("generation:\n  temperature: 0.0\n  max_tokens: 64\nmodel:\n  n_ctx: 1024\n")
+    r = pylot("chat", "-p", "Write a Python function add(a, b) that returns a + b.", "--config", str(free))
+    assert "def " in r.stdout  # the same question without the stop
+
+
 def test_errors_are_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("server:\n  prot: 1\n")

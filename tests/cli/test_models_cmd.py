@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 
 from pylot.cli.models_cmd import app
 from pylot.config.settings import ModelSettings, Settings
-from pylot.core.models import CATALOG, CatalogEntry, RegistryPart, RegistrySource
+from pylot.models import CATALOG, CatalogEntry, RegistryPart, RegistrySource
 
 
 def gguf_bytes(payload: int = 50_000) -> bytes:

@@ -65,7 +65,7 @@ def scenario(name: str, server: RunningServer, out: Path, *, timeout: float = 24
     page = httpx.get(f"{server.url}/", timeout=10)
     assert page.status_code == 200 and 'id="root"' in page.text, (
         f"the server does not serve the console at / (HTTP {page.status_code}); "
-        "mount pylot.web.routes.create_console_static_router() in create_app"
+        "mount pylot.server.routes.console.create_console_static_router() in create_app"
     )
     cmd = ["node", str(SCRIPT), name, "--url", server.url, "--out", str(out)]
     if server.api_key:

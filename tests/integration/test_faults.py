@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pylot.core.balancer import Balancer
-from pylot.core.external_llama_api import ExternalLlamaAPIClient
+from pylot.engines.balancer import Balancer
+from pylot.engines.llama_server.client import ExternalLlamaAPIClient
 from pylot.errors import (
     BackendError,
     BackendResponseError,

@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pylot.config.config_manager import ConfigManager
-from pylot.core.balancer import Balancer
-from pylot.core.external_llama_api import ExternalLlamaAPIClient
-from pylot.core.llm_interface import CancelToken, Snippet
+from pylot.engines.balancer import Balancer
+from pylot.engines.interface import CancelToken, Snippet
+from pylot.engines.llama_server.client import ExternalLlamaAPIClient
 from pylot.errors import BackendAuthError, CapabilityError, ContextLengthError
-from pylot.server import LlamaServer, create_app
+from pylot.server import PylotServer, create_app
 from pylot.types import Chunk, GenerationParams
 from tests.integration.conftest import API_KEY, LlamaProcess
 from tests.integration.faults import free_port
@@ -249,7 +249,7 @@ def test_pylot_answers_503_with_retry_after_when_the_backend_is_down(tmp_path: P
 def test_pylot_in_front_of_llama_server_is_itself_an_openai_compatible_backend(
     tmp_path: Path, qwen_server: LlamaProcess
 ) -> None:
-    """Chained over real sockets: client -> LlamaServer (external backend) -> llama-server."""
+    """Chained over real sockets: client -> PylotServer (external backend) -> llama-server."""
     port = free_port()
     path = tmp_path / "pylot.yaml"
     path.write_text(
@@ -257,7 +257,7 @@ def test_pylot_in_front_of_llama_server_is_itself_an_openai_compatible_backend(
         "completion:\n  time_limit_s: 60\n",
         encoding="utf-8",
     )
-    server = LlamaServer(ConfigManager(path, environ={}), watch_config=False)
+    server = PylotServer(ConfigManager(path, environ={}), watch_config=False)
     url = server.start(timeout_s=30)
     try:
         client = ExternalLlamaAPIClient(url, read_timeout_s=30)

@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pylot.config.config_manager import ConfigManager
-from pylot.server import LlamaServer
+from pylot.server import PylotServer
 from tests.server.conftest import make_client
 from tests.server.test_openai_client import free_port
 
@@ -96,7 +96,7 @@ def test_after_a_500_the_same_connection_serves_the_next_request(tmp_path: Path)
         """An engine with a bug: every generation raises."""
 
         def capabilities(self) -> object:
-            from pylot.core.llm_interface import Capabilities
+            from pylot.engines.interface import Capabilities
 
             return Capabilities(model_id="broken", n_ctx=4096, fim=False)
 
@@ -118,7 +118,7 @@ def test_after_a_500_the_same_connection_serves_the_next_request(tmp_path: Path)
     port = free_port()
     cfg = tmp_path / "c.yaml"
     cfg.write_text(f"server: {{port: {port}}}\ncache: {{enabled: false}}\n", encoding="utf-8")
-    server = LlamaServer(ConfigManager(cfg, environ={}), engine=Broken(), watch_config=False)  # type: ignore[arg-type]
+    server = PylotServer(ConfigManager(cfg, environ={}), engine=Broken(), watch_config=False)  # type: ignore[arg-type]
     server.start()
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
@@ -189,7 +189,7 @@ def test_a_stream_whose_client_leaves_while_queued_gives_up_its_place(smollm: ob
     port = free_port()
     cfg = tmp_path / "c.yaml"
     cfg.write_text(f"server: {{port: {port}}}\ncache: {{enabled: false}}\n", encoding="utf-8")
-    server = LlamaServer(ConfigManager(cfg, environ={}), engine=smollm, watch_config=False)  # type: ignore[arg-type]
+    server = PylotServer(ConfigManager(cfg, environ={}), engine=smollm, watch_config=False)  # type: ignore[arg-type]
     url = server.start()
     try:
         long = {"prompt": "1, 2, 3, 4, 5, 6,", "max_tokens": 400, "temperature": 0}

@@ -107,7 +107,7 @@ def test_a_model_that_does_not_load_is_not_saved_and_its_bytes_are_not_echoed(sm
 
 
 def test_a_model_change_is_saved_once_the_new_model_serves(smollm: object, smollm_path: Path, tmp_path: Path) -> None:
-    from pylot.core.loader import load_engine
+    from pylot.engines.loader import load_engine
 
     path = tmp_path / "pylot.yaml"
     file_during_loads: list[str] = []

@@ -2,7 +2,7 @@
 
 The engine here is a double that produces a token every 20 ms until it is cancelled, so the test
 measures the server's part (noticing the disconnect, cancelling) and not how fast a model writes. That
-a real model stops within a token of a cancel is tested in tests/core/test_llm_llama_cpp.py.
+a real model stops within a token of a cancel is tested in tests/engines/llama_cpp/test_engine.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from pylot.config.config_manager import ConfigManager
-from pylot.core.llm_interface import CancelToken, Capabilities
-from pylot.server import LlamaServer
+from pylot.engines.interface import CancelToken, Capabilities
+from pylot.server import PylotServer
 from pylot.types import Chunk, GenerationParams
 from tests.server.test_openai_client import free_port
 
@@ -70,7 +70,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Endl
         "cache: {enabled: false}\n"
     )
     engine = EndlessEngine()
-    server = LlamaServer(ConfigManager(cfg, environ={}), engine=engine, watch_config=False)  # type: ignore[arg-type]
+    server = PylotServer(ConfigManager(cfg, environ={}), engine=engine, watch_config=False)  # type: ignore[arg-type]
     yield server.start(), engine
     server.stop()
 

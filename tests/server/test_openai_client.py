@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from pylot.config.config_manager import ConfigManager
-from pylot.server import LlamaServer
+from pylot.server import PylotServer
 
 
 def free_port() -> int:
@@ -28,7 +28,7 @@ def live(qwen: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
         f"[server]\nport = {free_port()}\napi_keys = ['k1']\n[generation]\ntemperature = 0.0\nmax_tokens = 24\n"
         "[completion]\ntime_limit_s = 120\n"
     )
-    server = LlamaServer(ConfigManager(path, environ={}), engine=qwen)  # type: ignore[arg-type]
+    server = PylotServer(ConfigManager(path, environ={}), engine=qwen)  # type: ignore[arg-type]
     url = server.start()
     yield url, path
     server.stop()

@@ -63,3 +63,27 @@ def test_bad_messages_get_an_error_not_a_disconnect(client: TestClient) -> None:
         ws.send_json({"type": "completion", "id": "e", "prompt": "x = ", "max_tokens": 2})
         _, done = collect(ws, "e")
         assert done["type"] == "done"
+
+
+def test_the_same_request_gets_the_same_answer_over_http_and_the_websocket(client: TestClient) -> None:
+    """One builder for both transports: a suffix means the editor pipeline on each, a prompt list of two is
+    refused on each."""
+    body = {
+        "prompt": "def is_even(n):\n    ",
+        "suffix": "\n\nprint(is_even(4))\n",
+        "max_tokens": 16,
+        "temperature": 0.0,
+        "language": "python",
+    }
+    over_http = client.post("/v1/completions", json=body).json()
+    with client.websocket_connect("/ws/completions") as ws:
+        ws.send_json({"type": "completion", "id": "e", **body})
+        text, done = collect(ws, "e")
+        assert text == over_http["choices"][0]["text"] and text
+        assert done["finish_reason"] == over_http["choices"][0]["finish_reason"]
+
+        ws.send_json({"type": "completion", "id": "f", "prompt": ["a", "b"], "max_tokens": 4})
+        _, error = collect(ws, "f")
+        assert error["type"] == "error" and "one prompt" in error["message"]
+    refused = client.post("/v1/completions", json={"prompt": ["a", "b"], "max_tokens": 4})
+    assert refused.status_code == 400 and "one prompt" in refused.json()["error"]["message"]

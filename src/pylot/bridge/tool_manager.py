@@ -22,7 +22,7 @@ from typing import Any, Literal, TypeVar, overload
 from pydantic import TypeAdapter, ValidationError
 
 from pylot.bridge.tool_schema import jsonable, jsonable_default, parse_docstring, type_schema
-from pylot.errors import PylotError, ToolError, ToolNotFoundError
+from pylot.errors import PylotError, ToolError, ToolNotFoundError, ToolTimeoutError
 from pylot.unicode_text import find_lone_surrogate
 
 log = logging.getLogger(__name__)
@@ -336,10 +336,6 @@ class ToolManager:
                 {"role": "tool", "tool_call_id": call.get("id", ""), "content": json.dumps(content, ensure_ascii=False)}
             )
         return messages
-
-
-class ToolTimeoutError(ToolError):
-    """A tool call ran past its time limit."""
 
 
 def _parse_arguments(name: str, arguments: str | Mapping[str, Any] | None) -> Mapping[str, Any]:

@@ -12,26 +12,24 @@ Protocol, JSON text frames:
 Methods: getOpenFiles {includeText?}, getSelection, getDiagnostics {path?}, previewEdit and applyEdit
 {path | uri, edits: [{range: {start: {line, character}, end: {...}}, newText}] | text}; positions are
 0-based (LSP style). `EditorHub` tracks the connected editors and awaits their answers with a timeout;
-`create_editor_router` serves the socket and `GET /v1/editors`.
+`pylot.server.routes.editors` serves the socket and `GET /v1/editors`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from fastapi.responses import JSONResponse
-from pydantic import Field, ValidationError
+from fastapi import WebSocketDisconnect
+from pydantic import Field
 
-from pylot.errors import BackendTimeoutError, BackendUnavailableError, ToolError
+from pylot.errors import EditorRequestError, EditorTimeoutError, EditorUnavailableError
 from pylot.types import TextBody
 
 log = logging.getLogger(__name__)
@@ -40,18 +38,6 @@ EDITOR_METHODS = ("getOpenFiles", "getSelection", "getDiagnostics", "previewEdit
 HELLO_TIMEOUT_S = 10.0
 # WebSocket close codes (4000-4999 are the application's own).
 CLOSE_BAD_HELLO = 4400
-
-
-class EditorUnavailableError(BackendUnavailableError):
-    """No editor is connected (or the one asked went away before it answered)."""
-
-
-class EditorTimeoutError(BackendTimeoutError):
-    """The editor did not answer in time."""
-
-
-class EditorRequestError(ToolError):
-    """The editor answered the request with an error."""
 
 
 class Hello(TextBody):
@@ -196,42 +182,3 @@ class EditorHub:
         if not self._sessions:
             raise EditorUnavailableError("no editor is connected (open VS Code with the GC-Forged-Pylot extension)")
         return next(reversed(self._sessions.values()))
-
-
-def create_editor_router(hub: EditorHub) -> APIRouter:
-    """`WS /ws/editor` for editors and `GET /v1/editors` to list them (the server's middleware checks
-    API keys, Host and Origin before either runs)."""
-    router = APIRouter(tags=["editors"])
-
-    @router.websocket("/ws/editor")
-    async def editor_socket(websocket: WebSocket) -> None:
-        await websocket.accept()
-        try:
-            first = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_S)
-            hello = Hello.model_validate_json(first)
-        except (asyncio.TimeoutError, ValidationError, KeyError):
-            await websocket.close(code=CLOSE_BAD_HELLO, reason="expected a hello message first")
-            return
-        except WebSocketDisconnect:
-            return
-        session = hub.connect(hello, websocket.send_json)
-        try:
-            while True:
-                text = await websocket.receive_text()
-                try:
-                    message = json.loads(text)
-                except ValueError:
-                    log.debug("editor %s sent %d bytes that are not JSON", session.info.id, len(text))
-                    continue
-                hub.deliver(session, message)
-        except (WebSocketDisconnect, KeyError):
-            # KeyError: starlette's receive_text on a frame that is not text, or on the close message.
-            pass
-        finally:
-            hub.disconnect(session)
-
-    @router.get("/v1/editors")
-    async def list_editors() -> JSONResponse:
-        return JSONResponse({"object": "list", "data": [asdict(e) for e in hub.editors()]})
-
-    return router

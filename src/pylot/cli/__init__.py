@@ -87,7 +87,7 @@ def serve(
 ) -> None:
     """Start the server: OpenAI-compatible API, /infill, WebSockets, metrics and the web console."""
     from pylot.logs import setup_logging
-    from pylot.server import LlamaServer
+    from pylot.server import PylotServer
 
     overrides: dict[str, dict[str, Any]] = {}
     for section, key, value in (
@@ -104,7 +104,7 @@ def serve(
         manager = load_config(config, overrides)
         s = manager.settings
         setup_logging(s.logging.level, s.logging.file)
-        server = LlamaServer(manager)
+        server = PylotServer(manager)
         typer.secho(f"Loading {s.model.model} ...", err=True)
         server.load_model()
         typer.secho(f"Pylot {__version__} serving {s.model.model} on {server.url} (Ctrl+C to stop)", err=True)
@@ -152,10 +152,9 @@ def complete(
     Both go through the editor's pipeline, so a completion ends where the code ends (the rest of the line,
     or the block the cursor opens), not in an example and prose after it.
     """
-    from pylot.core.completion import CodeCompletionRequest, CompletionPipeline
-    from pylot.core.loader import load_engine
+    from pylot.completion import CodeCompletionRequest, CompletionPipeline
+    from pylot.engines.loader import load_engine
     from pylot.logs import setup_logging
-    from pylot.types import GenerationParams
 
     try:
         manager = load_config(config, {"model": {"model": model}} if model else None)
@@ -163,9 +162,7 @@ def complete(
         prefix, suffix = _read_context(file, line, column)
         engine = load_engine(manager.settings)
         s, g = manager.settings, manager.settings.generation
-        pipeline = CompletionPipeline(
-            lambda: engine, lambda: s.completion, lambda: GenerationParams(temperature=g.temperature)
-        )
+        pipeline = CompletionPipeline(lambda: engine, lambda: s.completion, g.params)
         language = "python" if file is not None and file.suffix in (".py", ".pyi") else None
         request = CodeCompletionRequest(
             prefix,
@@ -192,16 +189,15 @@ def chat(
     config: ConfigOpt = None,
 ) -> None:
     """Chat with the model in the terminal (Ctrl+D or /exit to leave)."""
-    from pylot.core.loader import load_engine
+    from pylot.engines.loader import load_engine
     from pylot.logs import setup_logging
-    from pylot.types import GenerationParams
 
     try:
         manager = load_config(config, {"model": {"model": model}} if model else None)
         setup_logging("WARNING")
         engine = load_engine(manager.settings)
         g = manager.settings.generation
-        params = GenerationParams(max_tokens=max(g.max_tokens, 512), temperature=g.temperature, top_p=g.top_p)
+        params = g.params(max_tokens=max(g.max_tokens, 512))  # an answer in a terminal may be long
         history: list[dict[str, str]] = [{"role": "system", "content": system}]
         interactive = message is None
         while True:

@@ -12,7 +12,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-from pylot.core.threads import busy_cores, choose_threads, physical_cores
+from pylot.engines.llama_cpp.threads import busy_cores, choose_threads, physical_cores
 
 GiB = 1024**3
 INTERESTING = (

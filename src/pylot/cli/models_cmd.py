@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from pylot.config.settings import Settings
-from pylot.core.models import (
+from pylot.errors import PylotError
+from pylot.models import (
     CATALOG,
     DEFAULT_MODEL_ID,
     QUANT_TYPES,
@@ -27,7 +28,6 @@ from pylot.core.models import (
     human_bytes,
     model_info,
 )
-from pylot.errors import PylotError
 
 app = typer.Typer(
     help=(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pylot.core.llm_interface import LLMInterface
+from pylot.engines.interface import LLMInterface
 from pylot.errors import PylotError
 
 tools_app = typer.Typer(
@@ -45,7 +45,7 @@ def lazy_llm(settings: Any) -> LLMInterface:
 
     def resolve() -> LLMInterface:
         if not engine:
-            from pylot.core.loader import load_engine
+            from pylot.engines.loader import load_engine
 
             typer.secho(f"Loading {settings.model.model} ...", err=True)
             engine.append(load_engine(settings))

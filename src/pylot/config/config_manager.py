@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import tomli_w
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -213,8 +214,6 @@ class ConfigManager:
 
     def _write(self, target: Path, data: dict[str, Any]) -> None:
         if target.suffix.lower() == ".toml":
-            import tomli_w
-
             text = tomli_w.dumps(_drop_none(data))
         else:
             text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

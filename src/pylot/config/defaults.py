@@ -5,6 +5,7 @@ python -m pylot.config.defaults > src/pylot/config/default_config.yaml
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import yaml
@@ -42,4 +43,4 @@ def render_default_config() -> str:
 
 
 if __name__ == "__main__":
-    print(render_default_config(), end="")
+    sys.stdout.write(render_default_config())

@@ -6,16 +6,21 @@ The YAML/TOML file is read in exactly one place (config_manager.load_file); envi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from pylot.config.backend_policy import check_url
+from pylot.errors import ConfigError
+from pylot.types import GenerationParams
+
+_SAMPLING = GenerationParams()  # the defaults live on GenerationParams; the settings take them from there
+
 
 def default_home() -> Path:
     """Where Pylot keeps models, databases and builds: ~/.cache/pylot (or $PYLOT_HOME)."""
-    import os
-
     env = os.environ.get("PYLOT_HOME")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "pylot"
 
@@ -123,29 +128,56 @@ class BackendSettings(_Section):
     @model_validator(mode="after")
     def _allowed_by_policy(self) -> BackendSettings:
         """Sending code to another machine is an explicit choice: refuse URLs the policy does not allow."""
-        from pylot.core.backend_policy import check_url
-        from pylot.errors import ConfigError
-
         for url in [self.external_url, *(s.url for s in self.servers)]:
             if url:
                 try:
-                    check_url(url, self)
+                    check_url(url, self.allowed_hosts, self.allow_insecure_http)
                 except ConfigError as exc:
                     raise ValueError(str(exc)) from None
         return self
 
 
 class GenerationSettings(_Section):
-    max_tokens: int = Field(default=128, ge=1, le=32768, description="Default number of tokens to generate.")
-    temperature: float = Field(default=0.2, ge=0.0, le=2.0, description="Sampling temperature; 0 is greedy.")
-    top_p: float = Field(default=0.95, gt=0.0, le=1.0, description="Nucleus sampling probability mass.")
-    top_k: int = Field(default=40, ge=0, description="Sample from the k most likely tokens (0: all).")
-    min_p: float = Field(default=0.05, ge=0.0, le=1.0, description="Drop tokens less likely than min_p * best.")
-    repeat_penalty: float = Field(default=1.0, ge=0.0, description="Penalty for repeated tokens (1.0: none).")
+    max_tokens: int = Field(
+        default=_SAMPLING.max_tokens, ge=1, le=32768, description="Default number of tokens to generate."
+    )
+    temperature: float = Field(
+        default=_SAMPLING.temperature, ge=0.0, le=2.0, description="Sampling temperature; 0 is greedy."
+    )
+    top_p: float = Field(default=_SAMPLING.top_p, gt=0.0, le=1.0, description="Nucleus sampling probability mass.")
+    top_k: int = Field(default=_SAMPLING.top_k, ge=0, description="Sample from the k most likely tokens (0: all).")
+    min_p: float = Field(
+        default=_SAMPLING.min_p, ge=0.0, le=1.0, description="Drop tokens less likely than min_p * best."
+    )
+    repeat_penalty: float = Field(
+        default=_SAMPLING.repeat_penalty, ge=0.0, description="Penalty for repeated tokens (1.0: none)."
+    )
     stop: list[str] = Field(default_factory=list, description="Extra stop sequences for every request.")
     time_limit_s: float | None = Field(
-        default=None, gt=0, description="Stop generating after this many seconds (keeps the text so far)."
+        default=_SAMPLING.time_limit_s,
+        gt=0,
+        description="Stop generating after this many seconds (keeps the text so far).",
     )
+
+    def params(self, **overrides: Any) -> GenerationParams:
+        """The one place where configured defaults and a request's own values become generation parameters:
+        every value given (not None) replaces the default, and a request's `stop` adds to the configured
+        ones. The server, the CLI and the tools all call this."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        stop = [*self.stop]
+        if "stop" in given:
+            extra = given.pop("stop")
+            stop += [extra] if isinstance(extra, str) else list(extra)
+        return GenerationParams(
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            min_p=self.min_p,
+            repeat_penalty=self.repeat_penalty,
+            stop=stop,
+            time_limit_s=self.time_limit_s,
+        ).with_overrides(given)
 
 
 class CompletionSettings(_Section):
@@ -258,8 +290,6 @@ class Settings(_Section):
 
     def data_dir(self) -> Path:
         """Databases (feedback, memory): $PYLOT_DATA_DIR or <PYLOT_HOME>/data."""
-        import os
-
         env = os.environ.get("PYLOT_DATA_DIR")
         return Path(env).expanduser() if env else default_home() / "data"
 

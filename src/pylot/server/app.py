@@ -1,4 +1,4 @@
-"""create_app(config) builds the FastAPI application; LlamaServer runs it with uvicorn."""
+"""create_app(config) builds the FastAPI application; PylotServer runs it with uvicorn."""
 
 from __future__ import annotations
 
@@ -16,20 +16,23 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from pylot import __version__
 from pylot.bridge.policy import Policy
-from pylot.bridge.routes import create_tools_router
 from pylot.bridge.tool_manager import ToolManager
 from pylot.bridge.tools import DeferredLLM, create_tool_manager
-from pylot.bridge.vscode import create_editor_router
 from pylot.config.config_manager import ConfigManager
-from pylot.core.llm_interface import LLMInterface
+from pylot.engines.interface import LLMInterface
+from pylot.engines.loader import load_engine
 from pylot.errors import ModelError, PylotError
 from pylot.server import errors
+from pylot.server.log_buffer import LogBuffer
 from pylot.server.middleware import ApiKeyMiddleware, BodyLimitMiddleware, secret_values
 from pylot.server.origin_guard import OriginGuardMiddleware, OriginRules
+from pylot.server.routes import chat, completions, embeddings, events, infill, models, status, ws
 from pylot.server.routes import config as config_routes
-from pylot.server.routes import generation, info, models, ws
+from pylot.server.routes.console import create_console_static_router
+from pylot.server.routes.editors import create_editor_router
+from pylot.server.routes.logs import create_logs_router
+from pylot.server.routes.tools import create_tools_router
 from pylot.server.state import EngineFactory, ServerState
-from pylot.web.routes import LogBuffer, create_console_router, create_console_static_router
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +47,6 @@ def create_app(
     """The Pylot application. Pass `engine` to serve an engine you built (tests, benchmarks);
     otherwise the model named in the config is loaded at start-up by `engine_factory`."""
     if engine_factory is None:
-        from pylot.core.loader import load_engine
-
         engine_factory = load_engine
     state = ServerState(config, engine_factory, engine)
     log_buffer = LogBuffer()  # the console's live log tail
@@ -76,12 +77,22 @@ def create_app(
     )
     app.state.pylot = state
     errors.install(app)
-    for router in (info.router, generation.router, config_routes.router, ws.router, models.router):
+    for router in (
+        status.router,
+        completions.router,
+        chat.router,
+        infill.router,
+        embeddings.router,
+        events.router,
+        models.router,
+        config_routes.router,
+        ws.router,
+    ):
         app.include_router(router)
     app.include_router(create_editor_router(state.editors))
     state.tools = _tool_manager(state)
     app.include_router(create_tools_router(state.tools))
-    app.include_router(create_console_router(log_buffer))
+    app.include_router(create_logs_router(log_buffer))
     app.include_router(create_console_static_router())  # the web console at / (built by scripts/build_web.sh)
     origins = config.settings.server.cors_origins
     if origins:
@@ -109,7 +120,7 @@ def _tool_manager(state: ServerState) -> ToolManager:
     return create_tool_manager(policy, llm=DeferredLLM(lambda: state.engine), settings=state.config.settings)
 
 
-class LlamaServer:
+class PylotServer:
     """Runs the application with uvicorn, in the foreground (`run`) or in a background thread (`start`)."""
 
     def __init__(self, config: ConfigManager, *, engine: LLMInterface | None = None, watch_config: bool = True) -> None:

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 # (exception type, status, OpenAI error type); the first match wins, so subclasses come first.
 _TABLE: list[tuple[type[Exception], int, str]] = [
+    (errors.NotFoundError, 404, "not_found_error"),
     (errors.ContextLengthError, 400, "invalid_request_error"),
     (errors.CapabilityError, 400, "invalid_request_error"),
     (errors.RequestError, 400, "invalid_request_error"),

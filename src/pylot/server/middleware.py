@@ -11,6 +11,8 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pylot.server.errors import error_body
+
 # Paths open without a key: the health probe and the console's static shell (it asks for the key itself).
 OPEN_PATHS = ("/health",)
 PROTECTED_PREFIXES = ("/v1", "/infill", "/completion", "/ws", "/metrics", "/openapi.json", "/docs")
@@ -68,7 +70,7 @@ async def send_error(
     send: Send, status: int, message: str, type_: str, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
     """An OpenAI-shaped JSON error, straight from ASGI middleware (before any route runs)."""
-    body = json.dumps({"error": {"message": message, "type": type_, "code": None, "param": None}}).encode()
+    body = json.dumps(error_body(message, type_)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
     await send({"type": "http.response.body", "body": body})

@@ -6,18 +6,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from pylot.bridge.tool_manager import ToolManager
 from pylot.bridge.vscode import EditorHub
+from pylot.completion import CompletionPipeline
+from pylot.completion.feedback import FeedbackStore
 from pylot.config.config_manager import ConfigManager
 from pylot.config.settings import Settings
-from pylot.core.cache import ModelCache
-from pylot.core.completion import CompletionPipeline
-from pylot.core.feedback import FeedbackStore
-from pylot.core.llm_interface import LLMInterface
+from pylot.engines.interface import LLMInterface
 from pylot.errors import ConfigError, InsufficientMemoryError, ModelError, ModelNotFoundError, PylotError
+from pylot.server.result_cache import ModelCache
 from pylot.server.stats import Stats
 from pylot.types import GenerationParams, LLMResponse
 
@@ -138,8 +138,6 @@ class ServerState:
         path = str(caps.extra.get("path", ""))
         names = {caps.model_id, path}
         if path:
-            from pathlib import Path
-
             names |= {Path(path).name, Path(path).stem}
         if requested not in names:
             raise ModelNotFoundError(
@@ -151,22 +149,7 @@ class ServerState:
 
     def params(self, **overrides: Any) -> GenerationParams:
         """Generation parameters: the live config's defaults, overridden by whatever the request set."""
-        g = self.config.settings.generation
-        params = GenerationParams(
-            max_tokens=g.max_tokens,
-            temperature=g.temperature,
-            top_p=g.top_p,
-            top_k=g.top_k,
-            min_p=g.min_p,
-            repeat_penalty=g.repeat_penalty,
-            stop=list(g.stop),
-            time_limit_s=g.time_limit_s,
-        )
-        given = {k: v for k, v in overrides.items() if v is not None}
-        if "stop" in given:
-            stop = given.pop("stop")
-            params.stop = [*params.stop, *([stop] if isinstance(stop, str) else stop)]
-        return replace(params, **given)
+        return self.config.settings.generation.params(**overrides)
 
     def request_params(self, body: Any) -> GenerationParams:
         """The sampling fields an OpenAI-style request may set, over the configured defaults."""

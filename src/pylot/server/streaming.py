@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 from starlette.requests import Request
 
-from pylot.core.llm_interface import CancelToken
+from pylot.engines.interface import CancelToken
 from pylot.types import Chunk
 
 _END = object()

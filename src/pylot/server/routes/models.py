@@ -1,4 +1,5 @@
-"""Model management for the console and scripts: catalog with memory fit, pull with progress, load, delete."""
+"""/v1/models and /v1/models/...: the loaded model (OpenAI's list), and model management for the console and
+scripts: catalog with memory fit, pull with progress, load, delete, quantize."""
 
 from __future__ import annotations
 
@@ -12,14 +13,30 @@ from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
-from pylot.core.models import CATALOG, QUANT_TYPES, ModelStore, available_ram_bytes, model_info
 from pylot.errors import PylotError, RequestError
+from pylot.models import CATALOG, QUANT_TYPES, ModelStore, available_ram_bytes, model_info
 from pylot.server.deps import StateDep
 from pylot.server.sse import SSE_RESPONSES, sse_response
 from pylot.server.state import ServerState
 from pylot.types import TextBody
 
 router = APIRouter(tags=["models"])
+
+
+@router.get("/v1/models")
+async def list_models(state: StateDep) -> dict[str, Any]:
+    caps = state.engine.capabilities()
+    data = [
+        {
+            "id": caps.model_id,
+            "object": "model",
+            "created": int(state.started),
+            "owned_by": "pylot",
+            "loaded": True,
+            "meta": {"n_ctx": caps.n_ctx, "fim": caps.fim, "family": caps.family, **caps.extra},
+        }
+    ]
+    return {"object": "list", "data": data}
 
 
 def _store(state: ServerState) -> ModelStore:

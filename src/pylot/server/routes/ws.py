@@ -11,10 +11,11 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from pylot.core.llm_interface import CancelToken
+from pylot.engines.interface import CancelToken
 from pylot.errors import CancelledError, PylotError
 from pylot.server.deps import WsStateDep
-from pylot.server.routes.generation import make_job, stream_job
+from pylot.server.editor_completion import editor_request, run_pipeline, run_warmup
+from pylot.server.jobs import completion_job, completion_prompt, stream_job
 from pylot.server.state import ServerState
 from pylot.types import CompletionRequest
 
@@ -90,21 +91,12 @@ def _forget(running: dict[str, Any], rid: str, _task: object) -> None:
 async def _complete(state: ServerState, message: dict[str, Any], rid: str, token: CancelToken, send: Any) -> None:
     try:
         body = CompletionRequest.model_validate({k: v for k, v in message.items() if k not in ("type", "id")})
-        prompt = body.prompt if isinstance(body.prompt, str) else "".join(body.prompt)
-        params = state.request_params(body)
-        engine = state.engine
-        suffix = body.suffix
-        if suffix is not None:
-            job = make_job(
-                state,
-                "ws",
-                "fim",
-                [prompt, suffix],
-                params,
-                lambda c: engine.stream_infill(prompt, suffix, params, (), c),
-            )
-        else:
-            job = make_job(state, "ws", "raw", prompt, params, lambda c: engine.stream(prompt, params, c))
+        state.check_model(body.model)
+        prompt = completion_prompt(body.prompt)
+        if body.suffix is not None and not body.raw:  # an editor completion, as over HTTP
+            await _editor(state, body, prompt, rid, token, send)
+            return
+        job = completion_job(state, "ws", body, prompt)
         async for chunk in stream_job(state, job, token):
             if chunk.text:
                 await send({"type": "token", "id": rid, "text": chunk.text})
@@ -131,3 +123,29 @@ async def _complete(state: ServerState, message: dict[str, Any], rid: str, token
     except Exception:  # every request gets an answer, whatever failed
         log.exception("ws: completion %s failed", rid)
         await send({"type": "error", "id": rid, "message": "internal server error; see the server log"})
+
+
+async def _editor(
+    state: ServerState, body: CompletionRequest, prompt: str, rid: str, token: CancelToken, send: Any
+) -> None:
+    """The editor pipeline's answer as one token message and `done` (a warm-up, `max_tokens: 0`, only `done`)."""
+    req = editor_request(body, prompt, getattr(body, "user", None))
+    if body.max_tokens == 0:
+        n, _ = await run_warmup(state, req, None, token)
+        await send(
+            {
+                "type": "done",
+                "id": rid,
+                "finish_reason": "length",
+                "usage": {"prompt_tokens": n, "completion_tokens": 0},
+            }
+        )
+        return
+    result = await run_pipeline(state, req, None, token)
+    if result is None:
+        await send({"type": "done", "id": rid, "finish_reason": "cancelled", "usage": None})
+        return
+    if result.text:
+        await send({"type": "token", "id": rid, "text": result.text})
+    usage = {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens}
+    await send({"type": "done", "id": rid, "finish_reason": result.finish_reason, "usage": usage})
