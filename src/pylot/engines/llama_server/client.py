@@ -29,11 +29,9 @@ import logging
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from pydantic import SecretStr
 
 from pylot.config.settings import BackendSettings, ExternalServer
 from pylot.engines.interface import CancelToken, Capabilities, LLMInterface, Snippet
@@ -67,35 +65,12 @@ class ExternalLlamaAPIClient(LLMInterface):
         self,
         base_url: str | None = None,
         *,
-        host: str | None = None,
-        port: int | None = None,
-        api_key: str | SecretStr | None = None,
-        name: str = "",
-        connect_timeout_s: float = 3.0,
-        read_timeout_s: float = 60.0,
-        total_timeout_s: float = 300.0,
-        retries: int = 2,
-        backoff_s: float = 0.1,
-        verify_tls: bool = True,
-        ca_bundle: Path | None = None,
         dialect: Literal["auto", "llama", "openai"] = "auto",
-        transport: httpx.AsyncBaseTransport | None = None,
+        **connection: Any,
     ) -> None:
-        self.transport = Transport(
-            base_url,
-            host=host,
-            port=port,
-            api_key=api_key,
-            name=name,
-            connect_timeout_s=connect_timeout_s,
-            read_timeout_s=read_timeout_s,
-            total_timeout_s=total_timeout_s,
-            retries=retries,
-            backoff_s=backoff_s,
-            verify_tls=verify_tls,
-            ca_bundle=ca_bundle,
-            transport=transport,
-        )
+        """`connection` is Transport's: host, port, api_key, name, the timeouts, retries, backoff_s,
+        verify_tls, ca_bundle, transport (an httpx transport, for tests)."""
+        self.transport = Transport(base_url, **connection)
         self.url = self.transport.url
         self.name = self.transport.name
         self._lock = threading.Lock()
