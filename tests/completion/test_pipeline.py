@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,7 +13,8 @@ from pylot.completion.pipeline import Budget
 from pylot.config.settings import CompletionSettings
 from pylot.engines.interface import Snippet
 from pylot.errors import CancelledError
-from pylot.types import GenerationParams
+from pylot.types import Chunk, GenerationParams
+from tests.doubles import Call, ScriptedEngine
 
 
 def pipeline(engine: object, **settings: object) -> CompletionPipeline:
@@ -92,16 +95,20 @@ def test_a_newer_request_from_the_same_session_cancels_the_one_in_flight(qwen) -
 
 
 def test_python_candidates_are_checked_by_parsing(qwen) -> None:
-    # Greedy output here would break the file; an alternative candidate that parses is preferred.
+    # A real answer that parses is kept; one that breaks the file is replaced by a candidate that parses.
     p = pipeline(qwen, parse_candidates=2)
     req = CodeCompletionRequest(
         "def f(xs):\n    total = 0\n    for x in xs:\n", "\n    return total\n", language="python"
     )
     r = p.complete(req)
-    import ast
-
     ast.parse(req.prefix + r.text + req.suffix)
-    assert r.candidates >= 1
+    greedy = pipeline(qwen, parse_candidates=0).complete(req)
+    try:
+        ast.parse(req.prefix + greedy.text + req.suffix)
+    except SyntaxError:  # the greedy answer broke the file: an extra candidate was tried and taken
+        assert r.candidates in (2, 3) and r.text != greedy.text
+    else:  # it parsed: no extra candidate was tried
+        assert (r.candidates, r.text) == (1, greedy.text)
 
 
 def test_a_cancelled_request_raises(qwen) -> None:
@@ -113,33 +120,13 @@ def test_a_cancelled_request_raises(qwen) -> None:
         pipeline(qwen).complete(CodeCompletionRequest("x = ", "\n"), token)
 
 
-class ScriptedEngine:
-    """A double that answers by seed: greedy (no seed) gives a line that breaks the file."""
-
-    def __init__(self, answers: dict[int | None, str]) -> None:
-        self.answers = answers
-        self.calls: list[int | None] = []
-        self.prompts: list[tuple[str, str, list[Snippet]]] = []
-        self.n_ctx = 4096
-
-    def capabilities(self):  # type: ignore[no-untyped-def]
-        from pylot.engines.interface import Capabilities
-
-        return Capabilities(model_id="scripted", n_ctx=self.n_ctx, fim=True)
-
-    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None, *, middle=""):  # type: ignore[no-untyped-def]
-        from pylot.types import Chunk
-
-        self.calls.append(params.seed)
-        self.prompts.append((prefix, suffix, list(extra)))
-        yield Chunk(self.answers[params.seed] + "\n", "stop", 10, 5)
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())  # one token a word
+def by_seed(answers: dict[int | None, str]) -> ScriptedEngine:
+    """Answers by seed: the greedy call has no seed, each extra candidate its own."""
+    return ScriptedEngine(lambda call: [Chunk(answers[call.params.seed] + "\n", "stop", 10, 5)])
 
 
 def test_a_candidate_that_breaks_the_file_is_replaced_by_one_that_parses() -> None:
-    engine = ScriptedEngine({None: "        total += x)", 1: "        total + = x", 2: "        total += x"})
+    engine = by_seed({None: "        total += x)", 1: "        total + = x", 2: "        total += x"})
     p = pipeline(engine, parse_candidates=2)
     r = p.complete(
         CodeCompletionRequest(
@@ -147,24 +134,25 @@ def test_a_candidate_that_breaks_the_file_is_replaced_by_one_that_parses() -> No
         )
     )
     assert r.text == "        total += x"
-    assert engine.calls == [None, 1, 2] and r.candidates == 3
+    assert [c.params.seed for c in engine.calls] == [None, 1, 2] and r.candidates == 3
 
 
 def test_without_python_no_extra_candidates_are_tried() -> None:
-    engine = ScriptedEngine({None: "        total += x)"})
+    engine = by_seed({None: "        total += x)"})
     p = pipeline(engine, parse_candidates=2)
     r = p.complete(CodeCompletionRequest("for x in xs:\n", "\n", language="go", mode="line"))
-    assert engine.calls == [None] and r.candidates == 1
+    assert [c.params.seed for c in engine.calls] == [None] and r.candidates == 1
 
 
 def test_prefix_suffix_and_snippets_are_cut_to_their_token_budgets() -> None:
-    engine = ScriptedEngine({None: "x = 1"})
+    engine = by_seed({None: "x = 1"})
     p = pipeline(engine, prefix_tokens=300, suffix_tokens=40, extra_tokens=50)
     before = "".join(f"a{i} = {i}\n" for i in range(1000))  # 3 words a line
     after = "".join(f"b{i} = {i}\n" for i in range(1000))
     extra = [Snippet("one.py", "w " * 30), Snippet("two.py", "v\n" * 40), Snippet("three.py", "never")]
     p.complete(CodeCompletionRequest(before, after, extra=extra, mode="line"))
-    prefix, suffix, snippets = engine.prompts[-1]
+    last = engine.calls[-1]
+    prefix, suffix, snippets = last.prefix, last.suffix, last.extra
     assert 150 <= len(prefix.split()) + prefix.count("\n") <= 300 and prefix.endswith("a999 = 999\n")
     assert len(suffix.split()) <= 40 and suffix.startswith("b0 = 0")
     assert [s.filename for s in snippets] == ["one.py", "two.py"]
@@ -203,32 +191,24 @@ def test_a_warm_up_fills_the_cache_with_the_prompt_the_next_keystroke_sends(qwen
     assert r.text.startswith("in(")
 
 
-class GatedEngine:
-    """A double whose generations wait for `release` (or their cancel token); records each max_tokens."""
+class GatedEngine(ScriptedEngine):
+    """Generations wait for `release` (or their cancel token); records each max_tokens."""
 
     def __init__(self) -> None:
+        super().__init__(self._gated, model_id="gated")
         self.release = threading.Event()
         self.started = threading.Event()
         self.max_tokens: list[int] = []
 
-    def capabilities(self):  # type: ignore[no-untyped-def]
-        from pylot.engines.interface import Capabilities
-
-        return Capabilities(model_id="gated", n_ctx=4096, fim=True)
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None, *, middle=""):  # type: ignore[no-untyped-def]
-        from pylot.types import Chunk
-
-        self.max_tokens.append(params.max_tokens)
+    def _gated(self, call: Call) -> Iterator[Chunk]:
+        self.max_tokens.append(call.params.max_tokens)
         self.started.set()
         while not self.release.wait(0.01):
-            if cancel is not None and cancel.cancelled:
+            if call.cancel is not None and call.cancel.cancelled:
                 yield Chunk("", "cancelled")
                 return
-        yield Chunk("" if params.max_tokens == 0 else "1\n", "length" if params.max_tokens == 0 else "stop", 10, 0)
+        warm = call.params.max_tokens == 0
+        yield Chunk("" if warm else "1\n", "length" if warm else "stop", 10, 0)
 
 
 def test_a_warm_up_never_cancels_a_completion_in_flight() -> None:

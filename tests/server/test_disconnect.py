@@ -14,29 +14,27 @@ import httpx
 import pytest
 
 from pylot.config.config_manager import ConfigManager
-from pylot.engines.interface import CancelToken, Capabilities
 from pylot.server import PylotServer
-from pylot.types import Chunk, GenerationParams
+from pylot.types import Chunk
+from tests.doubles import Call, ScriptedEngine
 from tests.server.test_openai_client import free_port
 
 
-class EndlessEngine:
+class EndlessEngine(ScriptedEngine):
     """Writes 'x = 1' lines forever, one token each 20 ms, until cancelled."""
 
     def __init__(self) -> None:
+        super().__init__(self._endless, model_id="endless")
         self.running = 0
         self.cancelled_after: list[float] = []
 
-    def capabilities(self) -> Capabilities:
-        return Capabilities(model_id="endless", n_ctx=4096, fim=True)
-
-    def _run(self, cancel: CancelToken | None) -> Iterator[Chunk]:
+    def _endless(self, call: Call) -> Iterator[Chunk]:
         self.running += 1
         started = time.monotonic()
         try:
             n = 0
             while True:
-                if cancel is not None and cancel.cancelled:
+                if call.cancel is not None and call.cancel.cancelled:
                     self.cancelled_after.append(time.monotonic() - started)
                     yield Chunk("", "cancelled", 5, n)
                     return
@@ -45,21 +43,6 @@ class EndlessEngine:
                 time.sleep(0.02)
         finally:
             self.running -= 1
-
-    def stream(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> Iterator[Chunk]:
-        return self._run(cancel)
-
-    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None, *, middle=""):  # type: ignore[no-untyped-def]
-        return self._run(cancel)
-
-    def tokenize(self, text: str) -> list[int]:
-        return [0] * len(text.split())
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
