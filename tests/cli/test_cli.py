@@ -84,6 +84,23 @@ def test_errors_are_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
     assert r.returncode == 1 and "no-such-model" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_complete_names_a_bad_cursor_or_file_without_loading_a_model(tmp_path: Path) -> None:
+    src = tmp_path / "m.py"
+    src.write_text("x = 1\ny = 2\n")
+    cases = [
+        (["complete", str(tmp_path / "missing.py")], 1, "cannot read"),
+        (["complete", str(src), "--line", "9"], 1, "has 2 lines; --line 9 is outside it"),
+        (["complete", str(src), "--line", "1", "--column", "7"], 1, "has 5 characters; --column 7 is past its end"),
+        (["complete", str(src), "--line", "1", "--column", "0"], 2, "--column"),
+        (["complete", str(src), "--line", "0"], 2, "--line"),
+        (["complete", "--line", "1"], 1, "--line and --column need a FILE"),
+    ]
+    for args, code, message in cases:
+        r = pylot(*args, "--config", str(tmp_path / "c.yaml"), stdin="")
+        assert r.returncode == code, (args, r.stderr)
+        assert message in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+
+
 def test_serve_refuses_an_unknown_model_clearly(tmp_path: Path) -> None:
     r = pylot(
         "serve",

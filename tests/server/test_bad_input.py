@@ -18,6 +18,8 @@ from fastapi.testclient import TestClient
 
 from pylot.config.config_manager import ConfigManager
 from pylot.server import PylotServer
+from pylot.types import Chunk
+from tests.doubles import Call, ScriptedEngine
 from tests.server.conftest import make_client
 from tests.server.test_openai_client import free_port
 
@@ -92,33 +94,15 @@ def test_a_lone_surrogate_is_a_400_naming_where(client: TestClient, path: str, b
 
 
 def test_after_a_500_the_same_connection_serves_the_next_request(tmp_path: Path) -> None:
-    class Broken:
-        """An engine with a bug: every generation raises."""
+    def bug(call: Call) -> list[Chunk]:
+        raise ZeroDivisionError("a bug")
 
-        def capabilities(self) -> object:
-            from pylot.engines.interface import Capabilities
-
-            return Capabilities(model_id="broken", n_ctx=4096, fim=False)
-
-        def stream(self, *args: object, **kwargs: object) -> Iterator[object]:
-            raise ZeroDivisionError("a bug")
-
-        def tokenize(self, text: str) -> list[int]:
-            return [1]
-
-        def count_tokens(self, text: str) -> int:
-            return 1
-
-        def queue_depth(self) -> int:
-            return 0
-
-        def close(self) -> None:
-            pass
+    broken = ScriptedEngine(bug, model_id="broken", fim=False)  # every generation raises
 
     port = free_port()
     cfg = tmp_path / "c.yaml"
     cfg.write_text(f"server: {{port: {port}}}\ncache: {{enabled: false}}\n", encoding="utf-8")
-    server = PylotServer(ConfigManager(cfg, environ={}), engine=Broken(), watch_config=False)  # type: ignore[arg-type]
+    server = PylotServer(ConfigManager(cfg, environ={}), engine=broken, watch_config=False)
     server.start()
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
@@ -151,6 +135,41 @@ def _read_response(sock: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + rest
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "status", "says"),
+    [
+        ("/infill", "{not json", 400, "JSON"),
+        ("/infill", '{"input_prefix": 5}', 400, "input_prefix"),
+        ("/infill", '{"input_extra": "x"}', 400, "input_extra"),
+        ("/infill", '{"n_predict": "many"}', 400, "n_predict"),
+        ("/infill", "[1, 2]", 400, ""),
+        ("/v1/embeddings", "{not json", 400, "JSON"),
+        ("/v1/embeddings", '{"input": 5}', 400, "input"),
+        ("/v1/embeddings", '{"input": [1, 2]}', 400, "input"),
+        ("/v1/embeddings", "{}", 400, "input"),
+    ],
+)
+def test_malformed_infill_and_embedding_requests_are_a_400_naming_the_problem(
+    client: TestClient, path: str, body: str, status: int, says: str
+) -> None:
+    response = post_raw(client, path, body)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert says in (error["message"] + str(error.get("param"))), error
+
+
+def test_over_the_context_window_infill_keeps_the_nearest_code_and_embeddings_say_so(client: TestClient) -> None:
+    long = "x = 1\n" * 40_000  # far past the 2048-token window
+    # An editor sends whole files: /infill keeps the code nearest the cursor, within its budget, as llama-server does.
+    response = client.post("/infill", json={"input_prefix": long, "input_suffix": long, "n_predict": 2})
+    assert response.status_code == 200, response.text
+    assert 0 < response.json()["tokens_evaluated"] < 2048
+    response = client.post("/v1/embeddings", json={"input": long})
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]["message"]
+    assert "context window" in message or "tokens" in message, message
+
+
 # ---- WebSocket -----------------------------------------------------------------------------------------
 
 
@@ -171,8 +190,12 @@ def test_frames_that_are_not_a_json_object_get_an_error_and_keep_the_socket(clie
 
 @pytest.mark.parametrize(
     ("prompt_json", "expect"),
-    [(SURROGATE, "lone surrogate"), (json.dumps("x = 1\n" * 500_000), "context window")],
-    ids=["surrogate", "3MB"],
+    [
+        (SURROGATE, "lone surrogate"),
+        (json.dumps("x = 1\n" * 250_000), "context window"),
+        (json.dumps("x = 1\n" * 500_000), "larger than 2000000 bytes (server.max_request_bytes)"),
+    ],
+    ids=["surrogate", "1.5MB", "3MB"],
 )
 def test_a_bad_prompt_over_the_websocket_gets_an_error(client: TestClient, prompt_json: str, expect: str) -> None:
     with client.websocket_connect("/ws/completions") as ws:
@@ -180,6 +203,32 @@ def test_a_bad_prompt_over_the_websocket_gets_an_error(client: TestClient, promp
         reply = ws.receive_json()
         assert reply["type"] == "error" and reply["id"] == "b", reply
         assert expect in reply["message"]
+
+
+def test_a_frame_past_the_socket_limit_closes_that_socket_and_the_server_serves_on(tmp_path: Path) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    port = free_port()
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"server: {{port: {port}}}\ncache: {{enabled: false}}\n", encoding="utf-8")
+    server = PylotServer(ConfigManager(cfg, environ={}), engine=ScriptedEngine("1"), watch_config=False)
+    server.start()
+    try:
+        url = f"ws://127.0.0.1:{port}/ws/completions"
+        with connect(url, max_size=None) as ws:
+            ws.send('{"type": "completion", "id": "big", "prompt": "' + "x" * (17 * 1024 * 1024) + '"}')
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=30)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+        with connect(url) as ws:
+            ws.send('{"type": "completion", "id": "ok", "prompt": "x = "}')
+            replies = [json.loads(ws.recv(timeout=30))]
+            while replies[-1]["type"] not in ("done", "error"):
+                replies.append(json.loads(ws.recv(timeout=30)))
+            assert replies[-1]["type"] == "done", replies
+    finally:
+        server.stop()
 
 
 # ---- leaving while queued --------------------------------------------------------------------------------

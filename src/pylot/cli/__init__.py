@@ -120,6 +120,8 @@ CLI_TIME_LIMIT_S = 60.0
 
 def _read_context(file: Path | None, line: int | None, column: int | None) -> tuple[str, str]:
     if file is None:
+        if line is not None or column is not None:
+            raise PylotError("--line and --column need a FILE; code from stdin is completed at its end")
         return sys.stdin.read(), ""
     try:
         text = file.read_text(encoding="utf-8")
@@ -132,18 +134,21 @@ def _read_context(file: Path | None, line: int | None, column: int | None) -> tu
         raise PylotError(f"{file} has {len(lines)} lines; --line {line} is outside it")
     offset = sum(len(x) for x in lines[: line - 1])
     current = lines[line - 1] if line <= len(lines) else ""
-    col = len(current.rstrip("\r\n")) if column is None else min(column - 1, len(current))
+    end = len(current.rstrip("\r\n"))
+    if column is not None and column - 1 > end:
+        raise PylotError(f"line {line} of {file} has {end} characters; --column {column} is past its end")
+    col = end if column is None else column - 1
     return text[: offset + col], text[offset + col :]
 
 
 @app.command()
 def complete(
     file: Annotated[Path | None, typer.Argument(help="Source file; omit to read code from stdin.")] = None,
-    line: Annotated[int | None, typer.Option("--line", "-l", help="Cursor line (1-based).")] = None,
+    line: Annotated[int | None, typer.Option("--line", "-l", min=1, help="Cursor line (1-based).")] = None,
     column: Annotated[
-        int | None, typer.Option("--column", help="Cursor column (1-based; default: end of line).")
+        int | None, typer.Option("--column", min=1, help="Cursor column (1-based; default: end of line).")
     ] = None,
-    max_tokens: Annotated[int, typer.Option(help="Most tokens to generate.")] = 64,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Most tokens to generate.")] = 64,
     model: ModelOpt = None,
     config: ConfigOpt = None,
 ) -> None:

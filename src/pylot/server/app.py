@@ -120,6 +120,9 @@ def _tool_manager(state: ServerState) -> ToolManager:
     return create_tool_manager(policy, llm=DeferredLLM(lambda: state.engine), settings=state.config.settings)
 
 
+WS_MAX_BYTES = 16 * 1024 * 1024  # uvicorn's default
+
+
 class PylotServer:
     """Runs the application with uvicorn, in the foreground (`run`) or in a background thread (`start`)."""
 
@@ -135,6 +138,9 @@ class PylotServer:
                 log_level="warning",
                 access_log=False,
                 ws="websockets-sansio",
+                # Frames up to this size reach the app, which answers those over the body limit with an
+                # error; larger ones close the socket (1009) before they are buffered.
+                ws_max_size=max(WS_MAX_BYTES, 2 * s.max_request_bytes),
                 timeout_graceful_shutdown=5,
             )
         )

@@ -39,7 +39,7 @@ async def ws_completions(websocket: WebSocket, state: WsStateDep) -> None:
 
     try:
         while True:
-            message = await _receive_object(websocket)
+            message = await _receive_object(websocket, state.config.settings.server.max_request_bytes)
             if message is None:
                 break
             if isinstance(message, str):  # not a JSON object: say why and keep the socket
@@ -67,14 +67,19 @@ async def ws_completions(websocket: WebSocket, state: WsStateDep) -> None:
             task.cancel()
 
 
-async def _receive_object(websocket: WebSocket) -> dict[str, Any] | str | None:
-    """The next message as a JSON object; a string saying what is wrong with it; None once the client left."""
+async def _receive_object(websocket: WebSocket, limit: int) -> dict[str, Any] | str | None:
+    """The next message as a JSON object; a string saying what is wrong with it; None once the client left.
+
+    Messages obey the HTTP body limit (`server.max_request_bytes`); uvicorn closes the socket on frames
+    past the server's ws_max_size (app.py) before they reach here."""
     message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
         return None
     text = message.get("text")
     if text is None:
         return "binary frames are not accepted: send each message as JSON text"
+    if len(text) > limit:  # characters; bytes are at least as many
+        return f"message larger than {limit} bytes (server.max_request_bytes)"
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as exc:
