@@ -145,6 +145,27 @@ def test_a_prompt_that_comes_back_after_another_restores_its_saved_state(qwen, m
     assert qwen.last_reused_tokens < 8  # without saved states the whole prompt is evaluated again
 
 
+def test_a_budget_for_one_state_still_restores_the_one_it_evicts_to_save_another(qwen, monkeypatch) -> None:
+    """Coming back to A from B saves B, which evicts A (room for one); A must still restore, whole."""
+    import mmap
+
+    greedy = GenerationParams(max_tokens=8, temperature=0.0)
+    a, b = _module("alpha", 25) + "def main():\n", _module("beta", 25) + "def main():\n"
+    qwen.prompt_cache.clear()
+    first = qwen.generate(a, greedy)
+    one_state = int(qwen._lc.llama_state_seq_get_size(qwen._llm._ctx.ctx, 0))
+    monkeypatch.setattr(qwen.prompt_cache, "max_bytes", one_state * 3 // 2)
+    qwen.generate(b, greedy)  # saves A
+    assert len(qwen.prompt_cache) == 1
+    again = qwen.generate(a, greedy)  # takes A, saves B (evicting A), restores A (this was a KeyError)
+    assert qwen.last_reused_tokens >= first.prompt_tokens - 1 and again.text
+    # Greedy text can differ from the first answer's in the last digits of the logits (the first one's
+    # prompt was evaluated in other batches); the restored state answers as the live one does.
+    assert qwen.generate(a, greedy).text == again.text
+    (entry,) = qwen.prompt_cache._entries.values()
+    assert isinstance(entry.data, mmap.mmap)  # states live in their own maps, not in the heap
+
+
 def test_prompt_longer_than_the_context_is_refused(smollm) -> None:
     with pytest.raises(ContextLengthError, match="context window holds 1024"):
         smollm.generate("word " * 3000, GREEDY)

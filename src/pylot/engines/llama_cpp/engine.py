@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import mmap
 import random
 import threading
 import time
@@ -311,27 +312,41 @@ class LlamaLLM(LLMInterface):
         key, saved = cache.best(tokens)
         restore = key >= 0 and saved >= shared + MIN_GAIN_TOKENS
         overwritten = restore or shared < llm.n_tokens // 2
+        # Taken before the save: saving may evict it from the cache, and it must outlive that.
+        entry = cache.take(key) if restore else None
         if llm.n_tokens >= MIN_GAIN_TOKENS and overwritten and not cache.covers(live):
             self._save_live()
-        if restore:
-            self._restore(cache.take(key))
+        if entry is not None:
+            self._restore(entry)
 
     def _save_live(self) -> None:
+        """The state goes straight into its own anonymous memory map, which llama.cpp writes and reads
+        in place: no copy, and an evicted entry's pages go back to the system at once instead of
+        leaving holes in the heap (tens of MB each; the heap kept growing with bytes objects)."""
         ctx = self._llm._ctx.ctx
         size = int(self._lc.llama_state_seq_get_size(ctx, 0))
         if size <= 0 or size > self.prompt_cache.max_bytes:
             return
-        buf = (ctypes.c_uint8 * size)()
+        memory = mmap.mmap(-1, size)
+        buf = (ctypes.c_uint8 * size).from_buffer(memory)
         n = int(self._lc.llama_state_seq_get_data(ctx, buf, size, 0))
+        data: bytes | mmap.mmap = memory if n == size else ctypes.string_at(buf, n)
+        del buf  # a map with a view on it cannot be closed or freed
         if 0 < n <= size:
-            self.prompt_cache.put(self._llm.input_ids[: self._llm.n_tokens].copy(), ctypes.string_at(buf, n))
+            self.prompt_cache.put(self._llm.input_ids[: self._llm.n_tokens].copy(), data)
 
     def _restore(self, entry: SavedState) -> None:
         llm = self._llm
         llm._ctx.kv_cache_seq_rm(0, 0, -1)
         llm.n_tokens = 0
-        buf = (ctypes.c_uint8 * len(entry.data)).from_buffer_copy(entry.data)
-        if int(self._lc.llama_state_seq_set_data(llm._ctx.ctx, buf, len(entry.data), 0)) != len(entry.data):
+        size = len(entry.data)
+        if isinstance(entry.data, mmap.mmap):
+            buf = (ctypes.c_uint8 * size).from_buffer(entry.data)
+        else:
+            buf = (ctypes.c_uint8 * size).from_buffer_copy(entry.data)
+        restored = int(self._lc.llama_state_seq_set_data(llm._ctx.ctx, buf, size, 0))
+        del buf
+        if restored != size:
             llm._ctx.kv_cache_seq_rm(0, 0, -1)  # a failed restore leaves an empty cache, evaluated afresh
             log.debug("a saved prompt state did not restore; evaluating the prompt instead")
             return

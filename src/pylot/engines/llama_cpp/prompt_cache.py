@@ -14,6 +14,7 @@ does the saving and the restoring.
 
 from __future__ import annotations
 
+import mmap
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ MIN_GAIN_TOKENS = 32
 @dataclass(frozen=True)
 class SavedState:
     tokens: np.ndarray  # int32 token ids the state holds, in order
-    data: bytes  # llama_state_seq_get_data of sequence 0
+    data: bytes | mmap.mmap  # llama_state_seq_get_data of sequence 0 (the engine keeps it in a memory map)
 
     @property
     def size(self) -> int:
@@ -86,7 +87,7 @@ class PromptCache:
             for e in self._entries.values()
         )
 
-    def put(self, tokens: Sequence[int] | np.ndarray, data: bytes) -> bool:
+    def put(self, tokens: Sequence[int] | np.ndarray, data: bytes | mmap.mmap) -> bool:
         """Keep a state; entries it extends (their tokens are a prefix of these) go. False if it cannot fit."""
         entry = SavedState(np.array(tokens, dtype=np.int32), data)
         if not self.enabled or entry.size > self.max_bytes:
