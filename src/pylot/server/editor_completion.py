@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pylot.completion import CodeCompletion, CodeCompletionRequest
 from pylot.engines.interface import CancelToken, Snippet
 from pylot.errors import CancelledError
+from pylot.server.responses import CompletionMeta, InfillChunk, InfillFinal, TextChoice, TextCompletion, Timings, Usage
 from pylot.server.sse import sse, sse_response
 from pylot.server.state import ServerState
 from pylot.server.streaming import cancel_on_disconnect
@@ -100,18 +101,18 @@ async def editor_completion(state: ServerState, body: CompletionRequest, prompt:
     model_id = state.engine.capabilities().model_id
     text = result.text if result else ""
     finish = result.finish_reason if result else "cancelled"
-    meta: dict[str, Any] = (
-        {"cancelled": True}
+    meta = (
+        CompletionMeta(cancelled=True)
         if result is None
-        else {
-            "cached": result.source == "typeahead",
-            "source": result.source,
-            "mode": result.mode,
-            "fim": result.fim,
-            "fallback": result.fallback,
-            "latency_ms": round(result.latency_ms, 1),
-            "candidates": result.candidates,
-        }
+        else CompletionMeta(
+            cached=result.source == "typeahead",
+            source=result.source,
+            mode=result.mode,
+            fim=result.fim,
+            fallback=result.fallback,
+            latency_ms=round(result.latency_ms, 1),
+            candidates=result.candidates,
+        )
     )
     prompt_tokens = result.prompt_tokens if result else 0
     completion_tokens = result.completion_tokens if result else 0
@@ -124,7 +125,7 @@ async def _warmup_completion(
 ) -> Any:
     n, ms = await run_warmup(state, req, request)
     model_id = state.engine.capabilities().model_id
-    meta = {"warmup": True, "latency_ms": round(ms, 1)}
+    meta = CompletionMeta(warmup=True, latency_ms=round(ms, 1))
     return await _text_completion(body, new_id("cmpl"), model_id, "", "length", (n, 0), meta)
 
 
@@ -135,23 +136,22 @@ async def _text_completion(
     text: str,
     finish: str,
     usage: tuple[int, int],
-    meta: dict[str, Any],
+    meta: CompletionMeta,
 ) -> Any:
     """OpenAI's text_completion answer, as one JSON body or, with `stream`, as one SSE event and [DONE]."""
-    body_out = {
-        "id": cid,
-        "object": "text_completion",
-        "created": now(),
-        "model": model_id,
-        "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": finish}],
-        "usage": {"prompt_tokens": usage[0], "completion_tokens": usage[1], "total_tokens": sum(usage)},
-        "pylot": meta,
-    }
+    body_out = TextCompletion(
+        id=cid,
+        created=now(),
+        model=model_id,
+        choices=[TextChoice(text=text, finish_reason=finish)],
+        usage=Usage.of(*usage),
+        pylot=meta,
+    )
     if not body.stream:
         return body_out
 
     async def events() -> AsyncIterator[str]:
-        yield sse(body_out)
+        yield sse(body_out.model_dump())
         yield "data: [DONE]\n\n"
 
     return sse_response(events())
@@ -178,44 +178,39 @@ async def pipeline_infill(
     finish = result.finish_reason if result else "cancelled"
     ms = result.latency_ms if result else 0.0
     predicted = result.completion_tokens if result else 0
-    final = {
-        "content": text,
-        "stop": True,
-        "stop_type": stop_type(finish),
-        "tokens_predicted": predicted,
-        "tokens_evaluated": result.prompt_tokens if result else 0,
-        "timings": {"predicted_n": predicted, "predicted_ms": round(ms, 1)},
-    }
+    final = InfillFinal(
+        content=text,
+        stop_type=stop_type(finish),
+        tokens_predicted=predicted,
+        tokens_evaluated=result.prompt_tokens if result else 0,
+        timings=Timings(predicted_n=predicted, predicted_ms=round(ms, 1)),
+    )
     if not body.stream:
-        return JSONResponse(final)
+        return JSONResponse(final.model_dump())
 
     async def events() -> AsyncIterator[str]:
         if text:
-            yield sse({"content": text, "stop": False})
-        yield sse({**final, "content": ""})
+            yield sse(InfillChunk(content=text).model_dump())
+        yield sse(final.model_copy(update={"content": ""}).model_dump())
 
     return sse_response(events())
 
 
-def warmup_answer(prompt_tokens: int, ms: float) -> dict[str, Any]:
+def warmup_answer(prompt_tokens: int, ms: float) -> InfillFinal:
     """llama-server's answer to `n_predict: 0`: no text, stopped by the limit."""
-    return {
-        "content": "",
-        "stop": True,
-        "stop_type": "limit",
-        "tokens_predicted": 0,
-        "tokens_evaluated": prompt_tokens,
-        "timings": {"prompt_n": prompt_tokens, "prompt_ms": round(ms, 1), "predicted_n": 0, "predicted_ms": 0.0},
-    }
+    timings = Timings(prompt_n=prompt_tokens, prompt_ms=round(ms, 1), predicted_n=0, predicted_ms=0.0)
+    return InfillFinal(
+        content="", stop_type="limit", tokens_predicted=0, tokens_evaluated=prompt_tokens, timings=timings
+    )
 
 
-async def infill_answer(body: InfillRequest, final: dict[str, Any]) -> Any:
+async def infill_answer(body: InfillRequest, final: InfillFinal) -> Any:
     """A whole /infill answer, as one JSON object or, for `stream: true`, as its one final event."""
     if not body.stream:
-        return JSONResponse(final)
+        return JSONResponse(final.model_dump())
 
     async def events() -> AsyncIterator[str]:
-        yield sse(final)
+        yield sse(final.model_dump())
 
     return sse_response(events())
 

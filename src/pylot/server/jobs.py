@@ -14,6 +14,7 @@ from fastapi import Request
 
 from pylot.engines.interface import CancelToken
 from pylot.errors import RequestError
+from pylot.server.responses import Usage
 from pylot.server.result_cache import cache_key
 from pylot.server.state import ServerState
 from pylot.server.streaming import cancel_on_disconnect, first_and_rest, stream_in_thread
@@ -129,12 +130,8 @@ async def collect_job(state: ServerState, job: Job, request: Request) -> tuple[L
     return response, job.cached, (time.monotonic() - started) * 1000
 
 
-def usage(r: LLMResponse) -> dict[str, int]:
-    return {
-        "prompt_tokens": r.prompt_tokens,
-        "completion_tokens": r.tokens_used,
-        "total_tokens": r.prompt_tokens + r.tokens_used,
-    }
+def usage(r: LLMResponse) -> Usage:
+    return Usage.of(r.prompt_tokens, r.tokens_used)
 
 
 def completion_prompt(prompt: str | list[str]) -> str:

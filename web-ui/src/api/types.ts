@@ -1,82 +1,26 @@
-// Shapes of the Pylot HTTP API, written from docs/api.md. Keep them in step with that file.
+// Shapes of the Pylot HTTP API. The ones the server declares are its OpenAPI schema's, generated into
+// ./schema.d.ts (`npm run gen:api`; `npm run typecheck` fails when that file is stale); the rest are
+// written here from docs/api.md. Keep those in step with that file.
+import type { components } from './schema'
+
+type Schemas = components['schemas']
 
 /** Every error body: `{"error": {...}}` with a 4xx/5xx status. */
-export interface ApiErrorBody {
-  error: {
-    message: string
-    type: string
-    code: string | null
-    param: string | null
-  }
-}
+export type ApiErrorBody = Schemas['Error']
 
 /** Only `loaded` (and `error`) while no model is loaded. */
-export interface StatusModel {
-  id?: string
-  path?: string | null
-  n_ctx?: number
-  fim?: boolean
-  family?: string
-  loaded: boolean
-  error?: string | null
-}
+export type StatusModel = Schemas['ModelStatus']
 
-export interface StatusBackend {
-  name: string
-  /** null for the engine inside the server process. */
-  url: string | null
-  healthy: boolean
-  latency_ms: number | null
-  in_flight: number
-}
+export type StatusBackend = Schemas['BackendStatus']
 
-export interface Status {
-  model: StatusModel
-  uptime_s: number
-  memory: { rss_bytes: number; available_bytes: number; total_bytes: number }
-  queue_depth: number
-  requests_total: number
-  requests_per_minute: number
-  tokens_per_second: number
-  latency_ms: { p50: number | null; p95: number | null }
-  cache: { enabled: boolean; entries: number; hits: number; misses: number; hit_rate: number | null }
-  feedback: { views: number; accepts: number; dismisses: number; acceptance_rate: number | null }
-  backends: StatusBackend[]
-}
+export type Status = Schemas['Status']
 
-export interface CompletionRequest {
-  prompt: string
-  suffix?: string
-  max_tokens?: number
-  temperature?: number
-  top_p?: number
-  top_k?: number
-  stop?: string[]
-  seed?: number
-  stream?: false
-}
+export type CompletionRequest = Schemas['CompletionRequest']
 
-export type FinishReason = 'stop' | 'length' | 'cancelled' | 'time_limit'
-
-export interface Completion {
-  id: string
-  object: 'text_completion'
-  created: number
-  model: string
-  choices: { index: number; text: string; finish_reason: FinishReason; logprobs: null }[]
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number }
-  pylot: { cached: boolean; latency_ms: number; fim: boolean }
-}
+export type Completion = Schemas['TextCompletion']
 
 /** `GET /v1/models` entry. */
-export interface ModelEntry {
-  id: string
-  object: 'model'
-  created: number
-  owned_by: string
-  loaded: boolean
-  meta: Record<string, unknown> | null
-}
+export type ModelEntry = Schemas['ModelCard']
 
 /** `GET /v1/models/catalog` entry: what can be pulled, what is installed, and whether it fits. */
 export interface CatalogEntry {
@@ -132,7 +76,7 @@ export interface LogList extends ListOf<LogRecord> {
 }
 
 /** The configuration: sections of plain values, secrets masked as "***". */
-export type Config = Record<string, Record<string, unknown>>
+export type Config = Schemas['ConfigSections']
 
 /** JSON Schema as pydantic writes it (the subset the settings form reads). */
 export interface JsonSchema {

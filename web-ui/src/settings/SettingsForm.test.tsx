@@ -8,7 +8,7 @@ import { apiError, fakeServer, json } from '../test/fake-server'
 import schemaJson from '../test/config-schema.json'
 import { SettingsForm } from './SettingsForm'
 
-// The schema pydantic writes for pylot.config.settings.Settings (regenerate when settings change).
+// /v1/config/schema as the server writes it (scripts/export_openapi.py; a Python test keeps it current).
 const schema = schemaJson as JsonSchema
 
 const config: Config = {
@@ -63,7 +63,7 @@ describe('settings form generated from the schema', () => {
     expect(screen.getByLabelText(/^Enabled/)).toBeChecked()
     expect(screen.getByLabelText(/Api Keys/)).toHaveAttribute('readonly')
     expect(screen.getAllByRole('group').map((g) => g.querySelector('legend')?.textContent)).toEqual([
-      'Server', 'Model', 'Generation', 'Cache', 'Logging',
+      'Server', 'Model', 'Backend', 'Generation', 'Completion', 'Cache', 'Tools', 'Logging',
     ])
   })
 
@@ -142,7 +142,8 @@ describe('settings form generated from the schema', () => {
   it('refuses an empty required number without asking the server', async () => {
     const user = userEvent.setup()
     const server = renderPage({})
-    await user.clear(await screen.findByLabelText(/Max Tokens/))
+    const generation = await screen.findByRole('group', { name: 'Generation' })
+    await user.clear(within(generation).getByLabelText(/Max Tokens/))
     await user.click(screen.getByRole('button', { name: 'Save generation' }))
     expect(within(field('generation.max_tokens')).getByRole('alert')).toHaveTextContent('A value is required.')
     expect(server.calls.some((c) => c.method === 'PATCH')).toBe(false)

@@ -12,6 +12,15 @@ from pylot.errors import RequestError
 from pylot.server.deps import StateDep
 from pylot.server.editor_completion import editor_session
 from pylot.server.jobs import collect_job, make_job, open_stream, usage
+from pylot.server.responses import (
+    AssistantMessage,
+    ChatChoice,
+    ChatChunkChoice,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatDelta,
+    ChatMeta,
+)
 from pylot.server.sse import SSE_RESPONSES, sse, sse_response
 from pylot.server.tool_calls import parse_tool_calls, template_messages
 from pylot.types import (
@@ -23,7 +32,7 @@ from pylot.types import (
 router = APIRouter(tags=["generation"])
 
 
-@router.post("/v1/chat/completions", responses=SSE_RESPONSES)
+@router.post("/v1/chat/completions", response_model=ChatCompletion, responses=SSE_RESPONSES)
 async def chat_completions(body: ChatCompletionRequest, request: Request, state: StateDep) -> Any:
     """OpenAI chat completions with the model's own chat template."""
     state.check_model(body.model)
@@ -48,41 +57,33 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, state:
     if body.stream:
         chunks = await open_stream(state, job, request)
 
-        def frame(delta: dict[str, Any], finish: str | None) -> str:
-            return sse(
-                {
-                    "id": cid,
-                    "object": "chat.completion.chunk",
-                    "created": created,
-                    "model": model_id,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-                }
-            )
+        def frame(delta: ChatDelta, finish: str | None) -> str:
+            choice = ChatChunkChoice(delta=delta, finish_reason=finish)
+            return sse(ChatCompletionChunk(id=cid, created=created, model=model_id, choices=[choice]).model_dump())
 
         async def events() -> AsyncIterator[str]:
-            yield frame({"role": "assistant", "content": ""}, None)
+            yield frame(ChatDelta(role="assistant", content=""), None)
             async for chunk in chunks:
                 if chunk.text:
-                    yield frame({"content": chunk.text}, None)
+                    yield frame(ChatDelta(content=chunk.text), None)
                 if chunk.finish_reason:
-                    yield frame({}, chunk.finish_reason)
+                    yield frame(ChatDelta(), chunk.finish_reason)
             yield "data: [DONE]\n\n"
 
         return sse_response(events())
 
     result, cached, latency = await collect_job(state, job, request)
-    message: dict[str, Any] = {"role": "assistant", "content": result.text}
+    message = AssistantMessage(content=result.text)
     finish: str = result.finish_reason
     if tools:
         content, calls = parse_tool_calls(result.text, {t.get("function", {}).get("name") for t in tools})
         if calls:
-            message, finish = {"role": "assistant", "content": content, "tool_calls": calls}, "tool_calls"
-    return {
-        "id": cid,
-        "object": "chat.completion",
-        "created": created,
-        "model": model_id,
-        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": usage(result),
-        "pylot": {"cached": cached, "latency_ms": round(latency, 1)},
-    }
+            message, finish = AssistantMessage.model_validate({"content": content, "tool_calls": calls}), "tool_calls"
+    return ChatCompletion(
+        id=cid,
+        created=created,
+        model=model_id,
+        choices=[ChatChoice(message=message, finish_reason=finish)],
+        usage=usage(result),
+        pylot=ChatMeta(cached=cached, latency_ms=round(latency, 1)),
+    )

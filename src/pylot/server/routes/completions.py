@@ -11,6 +11,7 @@ from pylot.engines.interface import current_session
 from pylot.server.deps import StateDep
 from pylot.server.editor_completion import editor_completion, editor_session
 from pylot.server.jobs import collect_job, completion_job, completion_prompt, open_stream, usage
+from pylot.server.responses import CompletionMeta, TextChoice, TextCompletion, TextCompletionChunk
 from pylot.server.sse import SSE_RESPONSES, sse, sse_response
 from pylot.types import (
     CompletionRequest,
@@ -21,7 +22,7 @@ from pylot.types import (
 router = APIRouter(tags=["generation"])
 
 
-@router.post("/v1/completions", responses=SSE_RESPONSES)
+@router.post("/v1/completions", response_model=TextCompletion, responses=SSE_RESPONSES)
 async def completions(body: CompletionRequest, request: Request, state: StateDep) -> Any:
     """OpenAI completions. With `suffix` this is an editor completion: fill-in-the-middle through the
     pipeline (context window, line or block, post-processing, type-ahead) unless `raw` is true."""
@@ -43,34 +44,20 @@ async def completions(body: CompletionRequest, request: Request, state: StateDep
         async def events() -> AsyncIterator[str]:
             async for chunk in chunks:
                 if chunk.text or chunk.finish_reason:
-                    yield sse(
-                        {
-                            "id": cid,
-                            "object": "text_completion",
-                            "created": created,
-                            "model": model_id,
-                            "choices": [
-                                {
-                                    "index": 0,
-                                    "text": chunk.text,
-                                    "logprobs": None,
-                                    "finish_reason": chunk.finish_reason,
-                                }
-                            ],
-                        }
-                    )
+                    choice = TextChoice(text=chunk.text, finish_reason=chunk.finish_reason)
+                    event = TextCompletionChunk(id=cid, created=created, model=model_id, choices=[choice])
+                    yield sse(event.model_dump())
             yield "data: [DONE]\n\n"
 
         return sse_response(events())
 
     result, cached, latency = await collect_job(state, job, request)
     text = (text_prompt + result.text) if body.echo else result.text
-    return {
-        "id": cid,
-        "object": "text_completion",
-        "created": created,
-        "model": model_id,
-        "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": result.finish_reason}],
-        "usage": usage(result),
-        "pylot": {"cached": cached, "latency_ms": round(latency, 1), "fim": fim},
-    }
+    return TextCompletion(
+        id=cid,
+        created=created,
+        model=model_id,
+        choices=[TextChoice(text=text, finish_reason=result.finish_reason)],
+        usage=usage(result),
+        pylot=CompletionMeta(cached=cached, latency_ms=round(latency, 1), fim=fim),
+    )

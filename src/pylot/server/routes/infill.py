@@ -14,6 +14,7 @@ from pylot.engines.interface import Snippet, current_session
 from pylot.server.deps import StateDep
 from pylot.server.editor_completion import editor_session, pipeline_infill, stop_type
 from pylot.server.jobs import collect_job, make_job, open_stream
+from pylot.server.responses import InfillChunk, InfillFinal, Timings
 from pylot.server.sse import SSE_RESPONSES, sse, sse_response
 from pylot.types import (
     InfillRequest,
@@ -22,7 +23,7 @@ from pylot.types import (
 router = APIRouter(tags=["generation"])
 
 
-@router.post("/infill", responses=SSE_RESPONSES)
+@router.post("/infill", response_model=InfillFinal, responses=SSE_RESPONSES)
 async def infill(body: InfillRequest, request: Request, state: StateDep) -> Any:
     """llama-server's /infill, so editor plugins written for llama-server work unchanged.
 
@@ -56,46 +57,34 @@ async def infill(body: InfillRequest, request: Request, state: StateDep) -> Any:
     )
     started = time.monotonic()
 
-    def timings(prompt_n: int, predicted_n: int) -> dict[str, Any]:
+    def final(text: str, finish: str, prompt_n: int, predicted_n: int) -> InfillFinal:
         ms = (time.monotonic() - started) * 1000
-        return {
-            "prompt_n": prompt_n,
-            "predicted_n": predicted_n,
-            "predicted_ms": round(ms, 1),
-            "predicted_per_second": round(predicted_n / (ms / 1000), 2) if ms else 0.0,
-        }
+        timings = Timings(
+            prompt_n=prompt_n,
+            predicted_n=predicted_n,
+            predicted_ms=round(ms, 1),
+            predicted_per_second=round(predicted_n / (ms / 1000), 2) if ms else 0.0,
+        )
+        return InfillFinal(
+            content=text,
+            stop_type=stop_type(finish),
+            tokens_predicted=predicted_n,
+            tokens_evaluated=prompt_n,
+            timings=timings,
+        )
 
     if body.stream:
         chunks = await open_stream(state, job, request)
 
         async def events() -> AsyncIterator[str]:
             async for chunk in chunks:
+                if chunk.text:
+                    yield sse(InfillChunk(content=chunk.text).model_dump())
                 if chunk.finish_reason:
-                    if chunk.text:
-                        yield sse({"content": chunk.text, "stop": False})
-                    yield sse(
-                        {
-                            "content": "",
-                            "stop": True,
-                            "stop_type": stop_type(chunk.finish_reason),
-                            "tokens_predicted": chunk.completion_tokens,
-                            "tokens_evaluated": chunk.prompt_tokens,
-                            "timings": timings(chunk.prompt_tokens, chunk.completion_tokens),
-                        }
-                    )
-                elif chunk.text:
-                    yield sse({"content": chunk.text, "stop": False})
+                    last = final("", chunk.finish_reason, chunk.prompt_tokens, chunk.completion_tokens)
+                    yield sse(last.model_dump())
 
         return sse_response(events())
 
     result, _, _ = await collect_job(state, job, request)
-    return JSONResponse(
-        {
-            "content": result.text,
-            "stop": True,
-            "stop_type": stop_type(result.finish_reason),
-            "tokens_predicted": result.tokens_used,
-            "tokens_evaluated": result.prompt_tokens,
-            "timings": timings(result.prompt_tokens, result.tokens_used),
-        }
-    )
+    return JSONResponse(final(result.text, result.finish_reason, result.prompt_tokens, result.tokens_used).model_dump())

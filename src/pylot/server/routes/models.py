@@ -16,6 +16,7 @@ from pydantic import Field
 from pylot.errors import PylotError, RequestError
 from pylot.models import CATALOG, QUANT_TYPES, ModelStore, available_ram_bytes, model_info
 from pylot.server.deps import StateDep
+from pylot.server.responses import ModelCard, ModelList, ModelMeta
 from pylot.server.sse import SSE_RESPONSES, sse_response
 from pylot.server.state import ServerState
 from pylot.types import TextBody
@@ -24,19 +25,10 @@ router = APIRouter(tags=["models"])
 
 
 @router.get("/v1/models")
-async def list_models(state: StateDep) -> dict[str, Any]:
+async def list_models(state: StateDep) -> ModelList:
     caps = state.engine.capabilities()
-    data = [
-        {
-            "id": caps.model_id,
-            "object": "model",
-            "created": int(state.started),
-            "owned_by": "pylot",
-            "loaded": True,
-            "meta": {"n_ctx": caps.n_ctx, "fim": caps.fim, "family": caps.family, **caps.extra},
-        }
-    ]
-    return {"object": "list", "data": data}
+    meta = ModelMeta.model_validate({"n_ctx": caps.n_ctx, "fim": caps.fim, "family": caps.family, **caps.extra})
+    return ModelList(data=[ModelCard(id=caps.model_id, created=int(state.started), loaded=True, meta=meta)])
 
 
 def _store(state: ServerState) -> ModelStore:

@@ -13,6 +13,16 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pylot.server.deps import StateDep
+from pylot.server.responses import (
+    BackendStatus,
+    CacheStatus,
+    FeedbackStatus,
+    LatencyStatus,
+    MemoryStatus,
+    ModelStatus,
+    PromptCacheStatus,
+    Status,
+)
 from pylot.server.state import ServerState
 
 router = APIRouter(tags=["service"])
@@ -30,62 +40,67 @@ async def health(state: StateDep) -> Any:
 
 
 @router.get("/v1/status")
-async def status(state: StateDep) -> dict[str, Any]:
+async def status(state: StateDep) -> Status:
     vm = psutil.virtual_memory()
-    model: dict[str, Any] = {"loaded": state.engine_loaded, "error": state.load_error}
+    model = ModelStatus(loaded=state.engine_loaded, error=state.load_error)
     queue = 0
     if state.engine_loaded:
         caps = state.engine.capabilities()
-        model.update(id=caps.model_id, path=caps.extra.get("path"), n_ctx=caps.n_ctx, fim=caps.fim, family=caps.family)
-        queue = int(getattr(state.engine, "queue_depth", 0))
+        model = ModelStatus(
+            loaded=True,
+            error=state.load_error,
+            id=caps.model_id,
+            path=caps.extra.get("path"),
+            n_ctx=caps.n_ctx,
+            fim=caps.fim,
+            family=caps.family,
+        )
         saved = getattr(state.engine, "prompt_cache", None)  # the in-process engine's saved KV states
         if saved is not None:
-            model["prompt_cache"] = {
-                "entries": len(saved),
-                "bytes": saved.bytes,
-                "max_bytes": saved.max_bytes,
-                "restores": saved.hits,
-            }
+            model.prompt_cache = PromptCacheStatus(
+                entries=len(saved), bytes=saved.bytes, max_bytes=saved.max_bytes, restores=saved.hits
+            )
+        queue = int(getattr(state.engine, "queue_depth", 0))
     state.stats.m_queue.set(queue)
     cache = state.cache.stats()
     typeahead = state.pipeline.typeahead
     fb = state.feedback.stats()
-    return {
-        "model": model,
-        "uptime_s": round(time.time() - state.started, 1),
-        "memory": {
-            "rss_bytes": psutil.Process(os.getpid()).memory_info().rss,
-            "available_bytes": vm.available,
-            "total_bytes": vm.total,
-        },
-        "queue_depth": queue,
-        "requests_total": state.stats.requests_total,
-        "requests_per_minute": state.stats.requests_per_minute(),
-        "tokens_per_second": state.stats.tokens_per_second(),
-        "latency_ms": state.stats.latency_ms(),
-        "cache": {
-            "enabled": state.config.settings.cache.enabled,
-            "entries": cache.entries,
-            "hits": cache.hits + typeahead.hits,
-            "misses": cache.misses + typeahead.misses,
-            "hit_rate": round(_rate(cache.hits + typeahead.hits, cache.misses + typeahead.misses), 4),
-            "typeahead_hits": typeahead.hits,
-        },
-        "feedback": {
-            "views": fb.views,
-            "accepts": fb.accepts,
-            "dismisses": fb.dismisses,
-            "acceptance_rate": round(fb.acceptance_rate, 4),
-        },
-        "backends": _backends(state, queue),
-    }
+    return Status(
+        model=model,
+        uptime_s=round(time.time() - state.started, 1),
+        memory=MemoryStatus(
+            rss_bytes=psutil.Process(os.getpid()).memory_info().rss,
+            available_bytes=vm.available,
+            total_bytes=vm.total,
+        ),
+        queue_depth=queue,
+        requests_total=state.stats.requests_total,
+        requests_per_minute=state.stats.requests_per_minute(),
+        tokens_per_second=state.stats.tokens_per_second(),
+        latency_ms=LatencyStatus.model_validate(state.stats.latency_ms()),
+        cache=CacheStatus(
+            enabled=state.config.settings.cache.enabled,
+            entries=cache.entries,
+            hits=cache.hits + typeahead.hits,
+            misses=cache.misses + typeahead.misses,
+            hit_rate=round(_rate(cache.hits + typeahead.hits, cache.misses + typeahead.misses), 4),
+            typeahead_hits=typeahead.hits,
+        ),
+        feedback=FeedbackStatus(
+            views=fb.views,
+            accepts=fb.accepts,
+            dismisses=fb.dismisses,
+            acceptance_rate=round(fb.acceptance_rate, 4),
+        ),
+        backends=_backends(state, queue),
+    )
 
 
-def _backends(state: ServerState, queue: int) -> list[dict[str, Any]]:
+def _backends(state: ServerState, queue: int) -> list[BackendStatus]:
     """Each backend's health, latency and load: the balancer's view, or the embedded engine."""
     if state.engine_loaded and hasattr(state.engine, "status"):
-        return list(state.engine.status())
-    return [{"name": "embedded", "url": None, "healthy": state.engine_loaded, "latency_ms": None, "in_flight": queue}]
+        return [BackendStatus.model_validate(b) for b in state.engine.status()]
+    return [BackendStatus(name="embedded", url=None, healthy=state.engine_loaded, latency_ms=None, in_flight=queue)]
 
 
 def _rate(hits: int, misses: int) -> float:
