@@ -43,11 +43,12 @@ vscode-e2e: setup
 web-unit: web
 	cd web-ui && npm run typecheck && npm test
 
-test: models-test llama-server web-unit vscode-unit vscode-e2e
-	PYLOT_REQUIRE_E2E=1 $(PY) -m pytest $(PYTEST_ARGS)
+# Lint first (a minute), then every test with coverage; any skip on Linux fails the run (tests/conftest.py).
+test: lint models-test llama-server web-unit vscode-unit vscode-e2e
+	PYLOT_REQUIRE_E2E=1 $(PY) -m pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff check src tests benchmarks scripts examples
 	$(VENV)/bin/mypy
 
 # requirements.txt is generated from pyproject.toml (the one source of truth) and checked by a test.

@@ -129,7 +129,13 @@ def main() -> None:
         f"Identical text from both paths for {same} of {len(prompts)} requests.",
         f"Overhead ratio (HTTP total / direct total): **{ratio:.3f}** (goal at most 1.05).",
     ]
-    write_results("engine_overhead", "Engine overhead: Pylot HTTP API vs llama-cpp-python direct", rows, notes)
+    slug = args.model.replace(".", "_")
+    write_results(
+        f"engine_overhead_{slug}",
+        f"Engine overhead: Pylot HTTP API vs llama-cpp-python direct, {args.model}",
+        rows,
+        notes,
+    )
 
 
 if __name__ == "__main__":

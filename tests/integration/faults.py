@@ -8,7 +8,6 @@ import json
 import socket
 import ssl
 import struct
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -202,19 +201,13 @@ def json_route(status: int, data: Any) -> Route:
 
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
-    """A private CA and a certificate it signed for 127.0.0.1: (ca.pem, server.pem, server.key), by openssl."""
-    ca_key, ca, key, csr, cert = (directory / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
-    ext = directory / "san.ext"
-    ext.write_text(
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
-    )
+    """A private CA and a certificate it signed for 127.0.0.1: (ca.pem, server.pem, server.key), by trustme."""
+    import trustme
 
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(ca_key), "-out", str(ca), "-days", "1",
-        "-subj", "/CN=Pylot Test CA")  # fmt: skip
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(csr), "-subj", "/CN=127.0.0.1")
-    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial", "-out", str(cert),
-        "-days", "1", "-extfile", str(ext))  # fmt: skip
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1")
+    ca, cert, key = directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    authority.cert_pem.write_to_path(str(ca))
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
     return ca, cert, key
