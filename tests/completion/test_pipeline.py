@@ -144,6 +144,32 @@ def test_without_python_no_extra_candidates_are_tried() -> None:
     assert [c.params.seed for c in engine.calls] == [None] and r.candidates == 1
 
 
+class ChunkedEngine(ScriptedEngine):
+    """A double that streams its answer a few characters at a time and runs out of tokens at the end."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__({None: answer})
+        self.read = 0
+
+    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None, *, middle=""):  # type: ignore[no-untyped-def]
+        from pylot.types import Chunk
+
+        text = self.answers[None]
+        for i in range(0, len(text), 3):
+            self.read = i + 3
+            yield Chunk(text[i : i + 3], "length" if i + 3 >= len(text) else None, 10, i // 3 + 1)
+
+
+def test_generation_ends_at_the_clients_stop_string_even_across_chunks() -> None:
+    engine = ChunkedEngine("value = compute(a, b)  # the rest is never read")
+    r = pipeline(engine, typeahead_entries=0).complete(
+        CodeCompletionRequest("x = 1\n", "\n", mode="line", stop=["#", "(a"])
+    )
+    assert r.text == "value = compute"
+    assert r.finish_reason == "stop"  # not the engine's "length": the client's stop string ended it
+    assert engine.read < 20  # the stream was closed as soon as the stop string showed
+
+
 def test_prefix_suffix_and_snippets_are_cut_to_their_token_budgets() -> None:
     engine = by_seed({None: "x = 1"})
     p = pipeline(engine, prefix_tokens=300, suffix_tokens=40, extra_tokens=50)

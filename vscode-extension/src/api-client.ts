@@ -12,6 +12,8 @@ export interface CompletionRequest {
   max_tokens: number;
   temperature: number;
   stop?: string[];
+  /** The document's language id (VS Code's, e.g. `python`). */
+  language?: string;
 }
 
 export interface CompletionResult {

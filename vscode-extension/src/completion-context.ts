@@ -1,4 +1,7 @@
-/** What one completion request sends: the text around the cursor, cut to the budgets the server expects. */
+/**
+ * What one completion request sends: the text around the cursor, cut to the budgets the server expects.
+ * Nothing more: the server decides between a line and a block and shapes the suggestion (docs/vscode.md).
+ */
 
 export const PREFIX_CHARS = 3000;
 export const SUFFIX_CHARS = 500;
@@ -14,12 +17,6 @@ export interface CursorText {
 export interface PromptWindow {
   prompt: string;
   suffix: string;
-  /** The current line up to the cursor. */
-  linePrefix: string;
-  /** The current line after the cursor. */
-  lineSuffix: string;
-  /** Whether a multi-line suggestion makes sense here (the cursor sits on a blank line or its indentation). */
-  multiline: boolean;
 }
 
 export function buildPromptWindow(text: CursorText, prefixChars = PREFIX_CHARS, suffixChars = SUFFIX_CHARS): PromptWindow {
@@ -38,19 +35,5 @@ export function buildPromptWindow(text: CursorText, prefixChars = PREFIX_CHARS, 
       suffix = suffix.slice(0, newline + 1);
     }
   }
-  const linePrefix = text.before.slice(text.before.lastIndexOf('\n') + 1);
-  const lineEnd = text.after.indexOf('\n');
-  const lineSuffix = lineEnd < 0 ? text.after : text.after.slice(0, lineEnd);
-  return {
-    prompt,
-    suffix,
-    linePrefix,
-    lineSuffix,
-    multiline: linePrefix.trim() === '' && lineSuffix.trim() === '',
-  };
-}
-
-/** Stop sequences: one line at a time in the middle of code (fast, and right more often), a block on a blank line. */
-export function stopSequences(window: PromptWindow): string[] {
-  return window.multiline ? ['\n\n\n'] : ['\n'];
+  return { prompt, suffix };
 }

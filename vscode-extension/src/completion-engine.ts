@@ -1,12 +1,12 @@
 /**
  * From "the cursor is here" to "show this": the cache first, then the adaptive pause, then one request
- * (aborting the one before it), then post-processing. Knows nothing of VS Code.
+ * (aborting the one before it). The server decides between a line and a block and cuts the suggestion, so
+ * that every editor gets the same suggestions; what it answers is shown as it is. Knows nothing of VS Code.
  */
 import { CompletionRequest, CompletionResult, RequestCancelledError, ServerApiError } from './api-client';
 import { AdaptiveDebounce } from './adaptive-debounce';
-import { CursorText, PREFIX_CHARS, SUFFIX_CHARS, buildPromptWindow, stopSequences } from './completion-context';
+import { CursorText, PREFIX_CHARS, SUFFIX_CHARS, buildPromptWindow } from './completion-context';
 import { Logger } from './logger';
-import { cleanSuggestion } from './post-process';
 import { SuggestionCache } from './suggestion-cache';
 
 export interface CompletionQuery {
@@ -91,7 +91,8 @@ export class CompletionEngine {
           suffix: window.suffix,
           max_tokens: options.maxTokens,
           temperature: options.temperature,
-          stop: stopSequences(window),
+          // The server checks Python suggestions by parsing the file with them.
+          language: query.languageId,
         },
         controller.signal,
       );
@@ -101,11 +102,10 @@ export class CompletionEngine {
       if (result.finishReason === 'cancelled') {
         return undefined;
       }
-      const text = cleanSuggestion(result.text, window);
-      log.debug(
-        `completion ${result.id}: ${result.latencyMs} ms, ${result.text.length} chars from the model, ${text.length} shown`,
-      );
-      if (!text) {
+      const text = result.text;
+      log.debug(`completion ${result.id}: ${result.latencyMs} ms, ${text.length} chars`);
+      // Ghost text of nothing but whitespace cannot be seen, and must not count as a suggestion shown.
+      if (!text.trim()) {
         return undefined;
       }
       cache.put(key, { id: result.id, text });

@@ -6,7 +6,7 @@
  */
 import type * as vscode from 'vscode';
 import { CompletionBackend } from './completion-engine';
-import { CursorText, buildPromptWindow, stopSequences } from './completion-context';
+import { CursorText, buildPromptWindow } from './completion-context';
 import { queryAt } from './document-query';
 import { Logger } from './logger';
 import { Schedule } from './schedule';
@@ -83,7 +83,6 @@ export class EditorWarmup {
           suffix: window.suffix,
           max_tokens: 0,
           temperature: this.deps.temperature(),
-          stop: stopSequences(window),
         },
         controller.signal,
       );

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from pylot.completion.context import CursorContext, Mode, TokenCounter, build_context
-from pylot.completion.postprocess import finalize, should_stop
+from pylot.completion.postprocess import finalize, should_stop, stop_at
 from pylot.completion.typeahead import TypeaheadCache
 from pylot.config.settings import CompletionSettings
 from pylot.engines.interface import CancelToken, Capabilities, LLMInterface, Snippet, collect, current_session
@@ -42,6 +42,7 @@ class CodeCompletionRequest:
     temperature: float | None = None
     time_limit_s: float | None = None
     mode: Mode | None = None
+    stop: Sequence[str] = ()  # the client's own stop strings: the suggestion ends before the first one
 
     @property
     def is_python(self) -> bool:
@@ -117,9 +118,11 @@ class CompletionPipeline:
         stable_line = s.stable_line and caps.heals_middle
         hit = self.typeahead.lookup(ctx.prefix, ctx.suffix) if s.typeahead_entries else None
         if hit is not None:
+            # The remembered text came from a request that may have had other stop strings.
+            cut = stop_at(hit.text, req.stop)
             return CodeCompletion(
                 hit.completion_id,
-                hit.text,
+                hit.text if cut is None else hit.text[:cut],
                 ctx.mode,
                 "stop",
                 "typeahead",
@@ -255,7 +258,8 @@ class CompletionPipeline:
         max_lines: int,
         stable_line: bool,
     ) -> tuple[str, FinishReason, tuple[int, int]]:
-        """Stream until the suggestion is complete; closing the stream ends the generation at once.
+        """Stream until the suggestion is complete or reaches one of the request's stop strings; closing the
+        stream ends the generation at once.
 
         With `stable_line`, the cursor's line so far goes after the middle token (see `_open_stream`)."""
         token = current_session.set(req.session)  # external backends route a session to the same server
@@ -270,6 +274,10 @@ class CompletionPipeline:
             for chunk in stream:
                 text += chunk.text
                 usage = (chunk.prompt_tokens, chunk.completion_tokens)
+                cut = stop_at(text, req.stop)
+                if cut is not None:
+                    text, finish = text[:cut], "stop"
+                    break
                 if chunk.finish_reason:
                     finish = chunk.finish_reason
                     break

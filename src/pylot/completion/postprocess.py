@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from pylot.completion.context import CursorContext, _indent_width
 
@@ -10,6 +11,12 @@ from pylot.completion.context import CursorContext, _indent_width
 SPECIAL = re.compile(r"<\|[a-z_]+\|>|<(?:fim_[a-z]+|file_sep|repo_name|PRE|SUF|MID|EOT)>|<｜[^｜]+｜>")
 OPENERS, CLOSERS = "([{", ")]}"
 PAIRS = dict(zip(CLOSERS, OPENERS, strict=True))
+
+
+def stop_at(text: str, stop: Sequence[str]) -> int | None:
+    """Where the first of a client's stop strings starts in the text, or None when none occurs."""
+    found = [i for s in stop if s and (i := text.find(s)) >= 0]
+    return min(found) if found else None
 
 
 def should_stop(text: str, ctx: CursorContext, max_lines: int) -> bool:

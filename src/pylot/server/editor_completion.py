@@ -90,6 +90,7 @@ def editor_request(body: CompletionRequest, prompt: str, session: str | None) ->
         max_tokens=body.max_tokens,
         temperature=body.temperature,
         mode=body.mode,
+        stop=[body.stop] if isinstance(body.stop, str) else body.stop or [],
     )
 
 
@@ -169,6 +170,7 @@ async def pipeline_infill(
         max_tokens=body.n_predict if body.n_predict and body.n_predict > 0 else None,
         temperature=body.temperature,
         time_limit_s=body.t_max_predict_ms / 1000 if body.t_max_predict_ms else None,
+        stop=body.stop,
     )
     if body.n_predict == 0:
         n, ms = await run_warmup(state, req, request)

@@ -81,9 +81,18 @@ test('asks the server after the debounce and returns the cleaned suggestion', as
     suffix: '\n',
     max_tokens: 48,
     temperature: 0.2,
-    stop: ['\n'],
+    language: 'python',
   });
   assert.deepEqual(events.seen, ['started', 'succeeded 120']);
+});
+
+test('the server decides line or block and cuts the suggestion: its answer is shown as it is', async () => {
+  const { engine, backend } = setup();
+  // A block at a line boundary ends with the newline that keeps the code below on its own line.
+  backend.answer = async () => ({ id: 'blk', text: '    total = a + b\n    return total\n', finishReason: 'stop', latencyMs: 5 });
+  const suggestion = await engine.suggest(query(), signal());
+  assert.equal(suggestion?.text, '    total = a + b\n    return total\n');
+  assert.equal(backend.requests[0].request.stop, undefined, 'no client-side stop overrides the server');
 });
 
 test('typing along the suggestion is served from the cache: no debounce, no request', async () => {

@@ -60,7 +60,6 @@ test('after a pause, sends the prompt a keystroke would send, with max_tokens 0'
       suffix: '\n\nmain()\n',
       max_tokens: 0,
       temperature: 0.2,
-      stop: ['\n'],
     },
   ]);
 });
