@@ -47,7 +47,7 @@ test: models-test llama-server web-unit vscode-unit vscode-e2e
 	PYLOT_REQUIRE_E2E=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff check src tests benchmarks scripts examples
 	$(VENV)/bin/mypy
 
 # requirements.txt is generated from pyproject.toml (the one source of truth) and checked by a test.
