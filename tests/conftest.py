@@ -6,10 +6,14 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pylot.config.settings import ModelSettings, Settings
+
+if TYPE_CHECKING:
+    from tests.llama_servers import LlamaProcess
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -62,6 +66,34 @@ def smollm(smollm_path: Path) -> Iterator[object]:
     engine = LlamaLLM(smollm_path, ModelSettings(n_ctx=1024), model_id="smollm2-135m")
     yield engine
     engine.close()
+
+
+# ---- real llama-servers (tests/llama_servers.py), for the integration and the example tests ------------
+
+
+@pytest.fixture(scope="session")
+def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("llama-server-logs")
+
+
+@pytest.fixture(scope="session")
+def smollm_server(smollm_path: Path, server_logs: Path) -> Iterator[LlamaProcess]:
+    """SmolLM2-135M (fast, chat, no FIM), two slots, behind an API key."""
+    from tests.llama_servers import API_KEY, LlamaProcess
+
+    server = LlamaProcess(smollm_path, server_logs, api_key=API_KEY)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def qwen_server(qwen_path: Path, server_logs: Path) -> Iterator[LlamaProcess]:
+    """Qwen2.5-Coder-0.5B, which has FIM tokens, for /infill; one slot, and /metrics."""
+    from tests.llama_servers import LlamaProcess
+
+    server = LlamaProcess(qwen_path, server_logs, parallel=1, extra=("--metrics",))
+    yield server
+    server.stop()
 
 
 # `make test` (PYLOT_REQUIRE_E2E) and CI: a test skipped on Linux means the set-up did not install what it

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from pylot.config.config_manager import ConfigManager, load_file
 from pylot.config.settings import Settings
@@ -310,3 +311,86 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path: Path, monkeypatch: p
     monkeypatch.undo()
     m.update("generation", "max_tokens", 64)
     assert m.settings.generation.max_tokens == 64
+
+
+# ---- validators for sections of one's own (register_validator) -----------------------------------
+
+
+class Linter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    level: int = Field(default=1, ge=0, le=3, description="How strict.")
+    rules: list[str] = Field(default_factory=list, description="Rules to run.")
+
+
+def test_a_plugin_section_is_validated_read_and_updated(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("generation:\n  temperature: 0.5\n")
+    m = ConfigManager(path, environ={})
+    m.register_validator("linter", Linter)
+    assert m.get("linter") == Linter()
+    assert m.get("linter", "level") == 1
+    m.update("linter", "level", 2)
+    assert yaml.safe_load(path.read_text()) == {"generation": {"temperature": 0.5}, "linter": {"level": 2}}
+    assert m.get("linter", "level") == 2
+    again = ConfigManager(path, environ={}, validators={"linter": Linter})  # the file now has the section
+    assert again.get("linter", "level") == 2
+
+
+def test_a_bad_plugin_value_names_section_key_and_file_and_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("linter:\n  level: 1\n")
+    m = ConfigManager(path, environ={}, validators={"linter": Linter})
+    before = path.read_text()
+    with pytest.raises(ConfigError, match=r"'linter\.level' = 9: Input should be less than or equal to 3") as info:
+        m.update("linter", "level", 9)
+    assert str(path) in str(info.value) and info.value.key == "linter.level"
+    with pytest.raises(ConfigError, match=r"unknown key 'linter\.levle'"):
+        m.update("linter", "levle", 2)
+    assert path.read_text() == before and m.get("linter", "level") == 1
+
+
+def test_a_plugin_section_without_its_validator_is_an_error_that_says_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("linter:\n  level: 1\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'linter' \(a plugin's section needs its validator") as info:
+        ConfigManager(path, environ={})
+    assert str(path) in str(info.value)
+
+
+class ShortAnswers(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    max_tokens: int = Field(default=128, le=256, description="A house rule on top of Settings' own.")
+
+
+def test_a_validator_adds_rules_to_a_known_section(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    m = ConfigManager(path, environ={})
+    m.register_validator("generation", ShortAnswers)
+    m.update("generation", "max_tokens", 200)
+    with pytest.raises(ConfigError, match=r"'generation\.max_tokens' = 1000"):
+        m.update("generation", "max_tokens", 1000)  # Settings allows it; the house rule does not
+    assert m.get("generation", "max_tokens") == 200
+
+
+def test_get_with_a_default(tmp_path: Path) -> None:
+    m = ConfigManager(tmp_path / "none.yaml", environ={})
+    assert m.get("model", "n_threads", default=2) == 2  # unset (None): chosen at load
+    assert m.get("server", "port", default=1) == 8080
+    assert m.get("nope", "x", default=3) == 3
+    assert m.get("server", "nope", default=3) == 3
+
+
+def test_registering_checks_the_section_as_it_stands(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("generation:\n  max_tokens: 64\n")
+    m = ConfigManager(path, environ={"PYLOT_GENERATION__MAX_TOKENS": "1000"})
+    with pytest.raises(ConfigError, match=r"'generation\.max_tokens' = 1000") as info:
+        m.register_validator("generation", ShortAnswers)
+    assert str(path) in str(info.value)
+    m.update("generation", "temperature", 0.1)  # not registered: Settings' own rules only
+    with pytest.raises(ConfigError, match="unknown config section 'linter'"):
+        m.get("linter")
+    with pytest.raises(TypeError, match="pydantic model class"):
+        m.register_validator("linter", dict)  # type: ignore[arg-type]

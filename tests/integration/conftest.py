@@ -1,84 +1,20 @@
-"""Real llama.cpp `llama-server` processes for the external-backend tests.
-
-The binary comes from scripts/build_llama_server.py (`make llama-server`, part of `make test`). Servers
-run on 127.0.0.1 at free ports with small contexts; every test is bounded by a watchdog, so a hang
-prints the stacks and ends the run instead of waiting forever.
+"""The external-backend tests: real llama.cpp `llama-server` processes (tests/llama_servers.py; the
+shared servers are fixtures in tests/conftest.py). Every test is bounded by a watchdog, so a hang prints
+the stacks and ends the run instead of waiting forever.
 """
 
 from __future__ import annotations
 
 import faulthandler
-import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import REAL_STORE
-from tests.integration.faults import free_port
+from tests.llama_servers import LlamaProcess
 
-API_KEY = "it-key-5b1e"
 TEST_LIMIT_S = 120
-
-
-def llama_server_binary() -> Path:
-    exe = "llama-server.exe" if os.name == "nt" else "llama-server"
-    found = sorted((REAL_STORE.parent / "llama-server").glob(f"*/bin/{exe}"))
-    if not found:
-        pytest.fail(
-            "llama-server is not built; run `make llama-server` (or .venv/bin/python scripts/build_llama_server.py)"
-        )
-    return found[-1]
-
-
-class LlamaProcess:
-    """One llama-server; `kill()` is a crash, `stop()` a normal end."""
-
-    def __init__(self, model: Path, log_dir: Path, *, threads: int = 2, ctx: int = 2048, parallel: int = 2,
-                 api_key: str | None = None, extra: tuple[str, ...] = ()) -> None:  # fmt: skip
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.api_key = api_key
-        args = [str(llama_server_binary()), "-m", str(model), "-t", str(threads), "-c", str(ctx),
-                "-np", str(parallel), "--host", "127.0.0.1", "--port", str(self.port), *extra]  # fmt: skip
-        if api_key:
-            args += ["--api-key", api_key]
-        self.log = log_dir / f"llama-server-{self.port}.log"
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-        self._wait_ready(60)
-
-    def _wait_ready(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        tail = self.log.read_text(errors="replace")[-2000:]
-        pytest.fail(f"llama-server did not become ready on {self.url}:\n{tail}")
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture(autouse=True)
@@ -87,27 +23,6 @@ def _watchdog() -> Iterator[None]:
     faulthandler.dump_traceback_later(TEST_LIMIT_S, exit=True, file=sys.stderr)
     yield
     faulthandler.cancel_dump_traceback_later()
-
-
-@pytest.fixture(scope="session")
-def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("llama-server-logs")
-
-
-@pytest.fixture(scope="session")
-def smollm_server(smollm_path: Path, server_logs: Path) -> Iterator[LlamaProcess]:
-    """SmolLM2-135M (fast, chat, no FIM), two slots, behind an API key."""
-    server = LlamaProcess(smollm_path, server_logs, api_key=API_KEY)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def qwen_server(qwen_path: Path, server_logs: Path) -> Iterator[LlamaProcess]:
-    """Qwen2.5-Coder-0.5B, which has FIM tokens, for /infill; one slot, and /metrics."""
-    server = LlamaProcess(qwen_path, server_logs, parallel=1, extra=("--metrics",))
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from pylot.errors import (
     BackendUnavailableError,
 )
 from pylot.types import Chunk, GenerationParams
-from tests.integration.conftest import API_KEY, LlamaProcess
 from tests.integration.faults import (
     CannedServer,
     FaultProxy,
@@ -27,6 +26,7 @@ from tests.integration.faults import (
     json_route,
     make_certificates,
 )
+from tests.llama_servers import API_KEY, LlamaProcess
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

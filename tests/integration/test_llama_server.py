@@ -20,8 +20,8 @@ from pylot.engines.llama_server.client import ExternalLlamaAPIClient
 from pylot.errors import BackendAuthError, CapabilityError, ContextLengthError
 from pylot.server import PylotServer, create_app
 from pylot.types import Chunk, GenerationParams
-from tests.integration.conftest import API_KEY, LlamaProcess
 from tests.integration.faults import free_port
+from tests.llama_servers import API_KEY, LlamaProcess
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

@@ -59,6 +59,18 @@ class Tool:
         timeout_s: float | None = DEFAULT_TIMEOUT_S,
     ) -> Tool:
         """Build a tool from a function or bound method; its signature and docstring are the contract."""
+        return cls(**cls.fields_of(function, name=name, description=description, timeout_s=timeout_s))
+
+    @staticmethod
+    def fields_of(
+        function: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    ) -> dict[str, Any]:
+        """The constructor's arguments for a tool of `function`: for subclasses that are a tool themselves
+        (CodeParser), and `from_function`."""
         tool_name = str(name or getattr(function, "__name__", ""))
         if not NAME_RE.match(tool_name):
             raise ValueError(f"tool name {tool_name!r} must match {NAME_RE.pattern}")
@@ -92,16 +104,16 @@ class Tool:
         schema: dict[str, Any] = {"type": "object", "properties": properties, "required": required}
         if not var_kw:
             schema["additionalProperties"] = False
-        return cls(
-            name=tool_name,
-            description=str(description or doc_description or tool_name),
-            parameters=schema,
-            function=function,
-            timeout_s=timeout_s,
-            _adapters=adapters,
-            _required=frozenset(required),
-            _var_kw=var_kw,
-        )
+        return {
+            "name": tool_name,
+            "description": str(description or doc_description or tool_name),
+            "parameters": schema,
+            "function": function,
+            "timeout_s": timeout_s,
+            "_adapters": adapters,
+            "_required": frozenset(required),
+            "_var_kw": var_kw,
+        }
 
     def validate(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The arguments checked and converted to the signature's types; ToolError names the bad one."""

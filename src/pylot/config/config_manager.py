@@ -104,16 +104,37 @@ def validate(data: Mapping[str, Any], source: str) -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        first_key = None
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            first_key = first_key or key
-            if err["type"] == "extra_forbidden":
-                problems.append(f"unknown key '{key}'")
-            else:
-                problems.append(f"'{key}' = {err.get('input')!r}: {err['msg']}")
-        raise ConfigError(f"{source}: " + "; ".join(problems), key=first_key, file=source) from None
+        raise _config_error(exc, source) from None
+
+
+def validate_section(section: str, model: type[BaseModel], values: Any, source: str) -> BaseModel:
+    """One section through a registered validator, its errors named as `section.key` in `source`."""
+    if values is None:
+        values = {}
+    if not isinstance(values, Mapping):
+        raise ConfigError(
+            f"{source}: '{section}' must be a mapping of keys to values, got {values!r}", key=section, file=source
+        )
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise _config_error(exc, source, section) from None
+
+
+def _config_error(exc: ValidationError, source: str, section: str | None = None) -> ConfigError:
+    problems = []
+    first_key = None
+    for err in exc.errors():
+        key = ".".join(str(p) for p in ((section,) if section else ()) + tuple(err["loc"]))
+        first_key = first_key or key
+        if err["type"] == "extra_forbidden":
+            hint = ""
+            if "." not in key:
+                hint = f" (a plugin's section needs its validator: ConfigManager(path, validators={{'{key}': Model}}))"
+            problems.append(f"unknown key '{key}'{hint}")
+        else:
+            problems.append(f"'{key}' = {err.get('input')!r}: {err['msg']}")
+    return ConfigError(f"{source}: " + "; ".join(problems), key=first_key, file=source)
 
 
 def dump(settings: Settings, *, mask_secrets: bool = True) -> dict[str, Any]:
@@ -141,16 +162,25 @@ class ConfigManager:
 
     `update` writes the file atomically (a temp file renamed over the old one), so a failed or invalid
     update leaves the file and the running settings as they were.
+
+    `validators` ({section: pydantic model}) are those of `register_validator`, for a file that already
+    has a section Settings does not know (a plugin's): such a section is an error until its validator
+    is registered.
     """
 
     def __init__(
         self,
-        path: Path | None = None,
+        path: Path | str | None = None,
         *,
         overrides: Mapping[str, Any] | None = None,
         environ: Mapping[str, str] | None = None,
+        validators: Mapping[str, type[BaseModel]] | None = None,
     ) -> None:
         self.path = Path(path) if path else None
+        self._validators: dict[str, type[BaseModel]] = {}
+        for section, model in (validators or {}).items():
+            self._validators[section] = _checked_model(section, model)
+        self._sections: dict[str, BaseModel] = {}
         self._overrides = dict(overrides or {})
         self._environ = dict(os.environ if environ is None else environ)
         self._lock = threading.RLock()
@@ -167,16 +197,51 @@ class ConfigManager:
     def settings(self) -> Settings:
         return self._settings
 
-    def get(self, section: str, key: str | None = None) -> Any:
-        """A section (as its settings object) or one value."""
-        part = getattr(self._settings, section, None)
-        if not isinstance(part, BaseModel):
+    def get(self, section: str, key: str | None = None, default: Any = None) -> Any:
+        """A section (its settings object, or its validator's model for a section Settings does not know)
+        or one value of it.
+
+        `default` comes back instead of a value that is unset (None), or of a section or key that does
+        not exist; without a default, a section or key that does not exist is a ConfigError naming it.
+        """
+        part = getattr(self._settings, section) if section in Settings.model_fields else self._sections.get(section)
+        if part is None:
+            if default is not None:
+                return default
             raise ConfigError(f"unknown config section '{section}'", key=section)
         if key is None:
             return part
         if key not in type(part).model_fields:
+            if default is not None:
+                return default
             raise ConfigError(f"unknown config key '{section}.{key}'", key=f"{section}.{key}")
-        return getattr(part, key)
+        value = getattr(part, key)
+        return default if value is None else value
+
+    def register_validator(self, section: str, model: type[BaseModel]) -> None:
+        """Validate `section` with the pydantic `model` from now on: a plugin's own section, or rules of
+        your own for one of Settings' sections (checked by both then).
+
+        The section as it stands (file and environment) is checked at once; a ConfigError leaves the
+        validator unregistered. Then `get`, `update`, reload and `PYLOT_SECTION__KEY` go through it. Give
+        the model `extra="forbid"` so that a misspelt key is an error.
+        """
+        model = _checked_model(section, model)
+        with self._lock:
+            validators = {**self._validators, section: model}
+            source = str(self.path) if self.path is not None else "defaults"
+            _, sections = self._check(self._effective(self._file_data), source, validators)
+            self._validators, self._sections = validators, sections
+
+    def _check(
+        self, data: Mapping[str, Any], source: str, validators: Mapping[str, type[BaseModel]] | None = None
+    ) -> tuple[Settings, dict[str, BaseModel]]:
+        """Settings from `data`, and every registered section through its validator."""
+        validators = self._validators if validators is None else validators
+        core = {k: v for k, v in data.items() if k in Settings.model_fields or k not in validators}
+        settings = validate(core, source)
+        sections = {name: validate_section(name, model, data.get(name), source) for name, model in validators.items()}
+        return settings, sections
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call listener(old, new) after every successful reload or update."""
@@ -203,12 +268,13 @@ class ConfigManager:
                     raise ConfigError(f"'{section}' must be a mapping of keys to values, got {values!r}", key=section)
             changes = _restore_masked(changes, self._file_data)
             new_file = _merge(self._file_data, changes)
-            new = validate(self._effective(new_file), source)
+            new, sections = self._check(self._effective(new_file), source)
             if prepare is not None:
                 prepare(new)
             self._write(target, new_file)
             self.path = target
             self._file_data = new_file
+            self._sections = sections
             self._swap(new)
             return new
 
@@ -242,13 +308,13 @@ class ConfigManager:
         env = env_overrides(self._environ)
         for section, values in env.items():
             for key in values:
-                if section not in Settings.model_fields:
+                if section not in Settings.model_fields and section not in self._validators:
                     raise ConfigError(
                         f"environment variable {ENV_PREFIX}{section.upper()}__{key.upper()}: "
                         f"unknown section '{section}'",
                         key=section,
                     )
-        settings = validate(self._effective(file_data), source)
+        settings, self._sections = self._check(self._effective(file_data), source)
         self._file_data = file_data
         return settings
 
@@ -268,13 +334,14 @@ class ConfigManager:
                         "it is read again when it changes",
                         file=str(self.path),
                     )
-                new = validate(self._effective(file_data), str(self.path))
+                new, sections = self._check(self._effective(file_data), str(self.path))
             except ConfigError as exc:
                 self._stamp = stamp
                 log.warning("config reload rejected, keeping the running settings: %s", exc)
                 return False
             self._stamp = stamp
             self._file_data = file_data
+            self._sections = sections
             self._swap(new)
             log.info("config reloaded from %s", self.path)
             return True
@@ -317,6 +384,14 @@ class ConfigManager:
         if self._watcher is not None:
             self._watcher.join(timeout=5)
             self._watcher = None
+
+
+def _checked_model(section: str, model: Any) -> type[BaseModel]:
+    if not isinstance(section, str) or not section:
+        raise TypeError(f"a config section is a non-empty name, got {section!r}")
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise TypeError(f"the validator of '{section}' must be a pydantic model class, got {model!r}")
+    return model
 
 
 def _restore_masked(new: Any, old: Any) -> Any:

@@ -7,7 +7,7 @@ import contextvars
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pylot.types import Chunk, GenerationParams, LLMResponse
@@ -144,31 +144,64 @@ class LLMInterface(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the model; the default has nothing to release."""
 
-    def generate(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> LLMResponse:
-        return collect(self.stream(prompt, params, cancel))
+    def generate(
+        self, prompt: str, params: GenerationParams | None = None, cancel: CancelToken | None = None, **overrides: Any
+    ) -> LLMResponse:
+        """Continue `prompt`. Give `params`, or keywords as the specification writes them
+        (`generate(prompt, max_tokens=64, temperature=0.2)`), or both (keywords win); see
+        `generation_params` for the keywords and their defaults."""
+        return collect(self.stream(prompt, generation_params(params, **overrides), cancel))
 
     def infill(
         self,
         prefix: str,
         suffix: str,
-        params: GenerationParams,
+        params: GenerationParams | None = None,
         extra: Sequence[Snippet] = (),
         cancel: CancelToken | None = None,
         *,
         middle: str = "",
+        **overrides: Any,
     ) -> LLMResponse:
-        return collect(self.stream_infill(prefix, suffix, params, extra, cancel, middle=middle))
+        """Fill in between prefix and suffix; `params` and keywords as for `generate`."""
+        p = generation_params(params, **overrides)
+        return collect(self.stream_infill(prefix, suffix, p, extra, cancel, middle=middle))
 
     def chat(
         self,
         messages: Sequence[dict[str, Any]],
-        params: GenerationParams,
+        params: GenerationParams | None = None,
         cancel: CancelToken | None = None,
         *,
         tools: Sequence[dict[str, Any]] | None = None,
+        **overrides: Any,
     ) -> LLMResponse:
-        """With `tools` (OpenAI function tools) the model's chat template offers them to the model."""
-        return collect(self.stream_chat(messages, params, cancel, tools=tools))
+        """With `tools` (OpenAI function tools) the model's chat template offers them to the model; `params`
+        and keywords as for `generate`."""
+        return collect(self.stream_chat(messages, generation_params(params, **overrides), cancel, tools=tools))
+
+
+_PARAM_NAMES = tuple(f.name for f in fields(GenerationParams))
+
+
+def generation_params(params: GenerationParams | None = None, /, **overrides: Any) -> GenerationParams:
+    """`params` with keyword overrides: what `generate`, `infill` and `chat` of every engine accept.
+
+    The keywords are GenerationParams' fields (max_tokens, temperature, top_p, top_k, min_p,
+    repeat_penalty, stop, seed, time_limit_s) and `stream`. Without `params` the defaults are the
+    specification's: max_tokens 256, temperature 0.7, top_p 0.95 (GenerationParams' own are tuned for
+    editor completions). `stop` may be one string. `stream=True` changes nothing: a generation always
+    streams underneath, and `generate` returns the joined LLMResponse; for the pieces as they come,
+    call `stream(prompt, params)`. An unknown keyword is a TypeError that names it.
+    """
+    unknown = [name for name in overrides if name not in _PARAM_NAMES and name != "stream"]
+    if unknown:
+        raise TypeError(f"unknown generation keyword '{unknown[0]}' (known: {', '.join(_PARAM_NAMES)}, stream)")
+    overrides.pop("stream", None)
+    if isinstance(overrides.get("stop"), str):
+        overrides["stop"] = [overrides["stop"]]
+    base = params if params is not None else GenerationParams(max_tokens=256, temperature=0.7, top_p=0.95)
+    return base.with_overrides(overrides) if overrides else base
 
 
 def collect(chunks: Iterator[Chunk]) -> LLMResponse:

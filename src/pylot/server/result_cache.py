@@ -14,6 +14,17 @@ from typing import Any, Generic, TypeVar
 V = TypeVar("V")
 
 
+T = TypeVar("T", int, float)
+
+
+def _one_of(name: str, value: T | None, alias: str, alias_value: T | None, default: T) -> T:
+    if value is not None and alias_value is not None:
+        raise TypeError(f"give {name} or {alias}, not both (they are the same setting)")
+    if value is not None:
+        return value
+    return alias_value if alias_value is not None else default
+
+
 def cache_key(*parts: Any) -> str:
     """A stable key for any JSON-able request description."""
     blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
@@ -33,18 +44,34 @@ class CacheStats:
 
 
 class ModelCache(Generic[V]):
-    """A thread-safe LRU cache whose entries expire after ttl_s seconds."""
+    """A thread-safe LRU cache whose entries expire: `ModelCache(max_size=100, ttl=3600)`, then `set(key,
+    value)` and `get(key)` (None when absent or expired). The TTL is checked on get, the size bounded
+    on set. `max_entries` and `ttl_s` are the same two settings under the config file's names."""
 
     def __init__(
-        self, max_entries: int = 512, ttl_s: float = 600.0, clock: Callable[[], float] = time.monotonic
+        self,
+        max_size: int | None = None,
+        ttl: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        max_entries: int | None = None,
+        ttl_s: float | None = None,
     ) -> None:
-        self.max_entries = max_entries
-        self.ttl_s = ttl_s
+        self.max_entries = _one_of("max_size", max_size, "max_entries", max_entries, 100)
+        self.ttl_s = _one_of("ttl", ttl, "ttl_s", ttl_s, 3600.0)
         self._clock = clock
         self._data: OrderedDict[str, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+
+    @property
+    def max_size(self) -> int:
+        return self.max_entries
+
+    @property
+    def ttl(self) -> float:
+        return self.ttl_s
 
     def get(self, key: str) -> V | None:
         with self._lock:
@@ -58,12 +85,15 @@ class ModelCache(Generic[V]):
             self.hits += 1
             return item[1]
 
-    def put(self, key: str, value: V) -> None:
+    def set(self, key: str, value: V) -> None:
+        """Store `value`; past max_size the least recently used entry goes."""
         with self._lock:
             self._data[key] = (self._clock(), value)
             self._data.move_to_end(key)
             while len(self._data) > self.max_entries:
                 self._data.popitem(last=False)
+
+    put = set
 
     def resize(self, max_entries: int, ttl_s: float) -> None:
         with self._lock:

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from pylot.bridge.policy import Policy
+from pylot.bridge.tool_manager import Tool
+from pylot.bridge.tools import create_tool_manager
 from pylot.bridge.tools.code_parser import CodeParser, Symbol
 from pylot.bridge.tools.languages import detect_language
 from pylot.errors import ToolError
@@ -138,6 +140,8 @@ def test_language_from_the_name_then_from_the_content() -> None:
     assert detect_language("x.h", "namespace a { class B {}; }\n") == "cpp"
     assert detect_language("x", "using System;\nclass A {}\n") == "csharp"
     assert detect_language("x", "def hello\n  puts 1\nend\n") == "ruby"
+    assert detect_language(None, "class Circle:\n    r = 1\n") == "python"  # not C++'s `class X : public Y`
+    assert detect_language(None, "class Circle : public Shape {\n};\n") == "cpp"
     assert detect_language("notes.txt", "just words") is None
 
 
@@ -183,3 +187,44 @@ def test_parsing_this_repository_as_a_tool(tmp_path: Path) -> None:
     names = [s["name"] for s in result["symbols"]]
     assert "ToolError" in names
     assert result["language"] == "python"
+
+
+# ---- the code_parser tool (the specification's CodeParser(Tool).execute) ------------------------------
+
+
+def test_code_parser_is_a_tool_that_parses_text() -> None:
+    parser = CodeParser()
+    assert isinstance(parser, Tool) and parser.name == "code_parser" and parser.description
+    assert parser.parameters["required"] == ["code"]
+    view = parser.execute("import os\n\ndef f(x):\n    '''Add one.'''\n    return x + 1\n")
+    assert view["language"] == "python" and view["ok"] is True  # detected from the content
+    assert [(s["name"], s["kind"], s["start_line"], s["docstring"]) for s in view["symbols"]] == [
+        ("f", "function", 3, "Add one.")
+    ]
+    assert view["imports"] == [{"module": "os", "line": 1}]
+
+
+def test_code_parser_with_a_language_and_syntax_errors() -> None:
+    view = CodeParser().execute("function f( {\n", language="javascript")
+    assert view["language"] == "javascript" and view["ok"] is False
+    assert view["errors"] and view["errors"][0]["line"] == 1
+    assert CodeParser().execute("x = 1\n", filename="script.rb")["language"] == "ruby"
+
+
+def test_code_parser_refuses_what_it_cannot_do_by_name() -> None:
+    with pytest.raises(ToolError, match="unknown argument 'path'"):
+        CodeParser().execute("x = 1\n", path="a.py")
+    with pytest.raises(ToolError, match="unsupported language 'cobol'"):
+        CodeParser().execute("x = 1\n", language="cobol")
+    with pytest.raises(ToolError, match="cannot tell the language"):
+        CodeParser().execute("hello")
+
+
+def test_the_tool_manager_has_code_parser_and_parse_file_once_each(tmp_path: Path) -> None:
+    manager = create_tool_manager(Policy(FIXTURE), embedder=lambda: pytest.fail("no model"), index_path=tmp_path / "i")
+    names = [t.name for t in manager.list_tools()]
+    assert names.count("code_parser") == 1 and names.count("parse_file") == 1
+    result = manager.call("code_parser", '{"code": "package main\\n\\nfunc Add(a int) int { return a }\\n"}')
+    assert result["language"] == "go" and result["symbols"][0]["name"] == "Add"
+    with pytest.raises(ToolError, match="unknown argument 'bogus'"):
+        manager.call("code_parser", {"code": "x = 1", "bogus": 1})

@@ -9,7 +9,7 @@ import pytest
 
 from pylot.engines.interface import CancelToken
 from pylot.errors import CapabilityError, ContextLengthError
-from pylot.types import GenerationParams
+from pylot.types import GenerationParams, LLMResponse
 
 GREEDY = GenerationParams(max_tokens=24, temperature=0.0)
 
@@ -206,3 +206,11 @@ def test_requests_are_served_one_at_a_time_in_order(smollm) -> None:
     for t in threads:
         t.join(60)
     assert finished == [0, 1, 2]
+
+
+def test_generate_as_the_specification_calls_it(qwen) -> None:
+    r = qwen.generate("# Python\ndef is_even(n):\n    return", max_tokens=6, temperature=0.0, stream=False)
+    assert isinstance(r, LLMResponse)
+    assert r.text.strip() and 1 <= r.tokens_used <= 6 and r.finish_reason in ("stop", "length")
+    with pytest.raises(TypeError, match="'n_predict'"):
+        qwen.generate("x", n_predict=6)

@@ -572,3 +572,68 @@ def test_a_closed_client_says_so() -> None:
     with pytest.raises(BackendUnavailableError, match="closed"):
         client.generate("x", PARAMS)
     client.close()  # twice is fine
+
+
+# ---- the specification's forms -------------------------------------------------------------------
+
+
+def test_the_specifications_constructor_url_key_and_timeout() -> None:
+    server = openai_server(streamed(sse({"choices": [{"index": 0, "text": "ok", "finish_reason": "stop"}]})))
+    client = ExternalLlamaAPIClient("http://127.0.0.1:9/v1", "sk-spec-key", 5, transport=httpx.MockTransport(server))
+    assert client.url == "http://127.0.0.1:9"
+    assert client.transport.http.timeout.read == 5
+    assert client.generate("x", max_tokens=3).text == "ok"
+    assert {r.headers["authorization"] for r in server.requests} == {"Bearer sk-spec-key"}
+    assert ExternalLlamaAPIClient("http://127.0.0.1:9").transport.http.timeout.read == 30  # the default
+    finer = ExternalLlamaAPIClient("http://127.0.0.1:9", timeout=5, read_timeout_s=60, connect_timeout_s=1)
+    assert (finer.transport.http.timeout.read, finer.transport.http.timeout.connect) == (60, 1)
+
+
+def test_generate_is_awaitable_in_a_coroutine_over_v1_completions_with_bearer_auth() -> None:
+    body = sse(
+        {"choices": [{"index": 0, "text": "return", "finish_reason": None}]},
+        {"choices": [{"index": 0, "text": " a + b", "finish_reason": "length"}]},
+        "[DONE]",
+    )
+    server = openai_server(streamed(body, step=4))
+    client = ExternalLlamaAPIClient("http://127.0.0.1:9", api_key="sk-async", transport=httpx.MockTransport(server))
+
+    async def main() -> Any:
+        return await client.generate("def add(a, b):\n    ", max_tokens=4, top_p=0.9)
+
+    r = asyncio.run(main())
+    assert (r.text, r.finish_reason) == ("return a + b", "length")
+    (sent,) = server.bodies("/v1/completions")
+    assert (sent["prompt"], sent["max_tokens"], sent["temperature"], sent["top_p"]) == (
+        "def add(a, b):\n    ",
+        4,
+        0.7,
+        0.9,
+    )
+    assert {r.headers["authorization"] for r in server.requests} == {"Bearer sk-async"}
+
+
+def test_an_unknown_keyword_fails_at_the_call_in_a_coroutine_too() -> None:
+    client = ExternalLlamaAPIClient("http://127.0.0.1:9", transport=httpx.MockTransport(FakeServer({})))
+
+    async def main() -> None:
+        with pytest.raises(TypeError, match="'max_length'"):
+            client.generate("x", max_length=4)
+
+    asyncio.run(main())
+
+
+def test_cancelling_the_awaiting_task_cancels_the_generation() -> None:
+    server = llama(completion=streamed(native_tokens(*["t"] * 200), step=8, delay_s=0.02))
+    client = server.client()
+    token = CancelToken()
+
+    async def main() -> None:
+        task = asyncio.ensure_future(client.generate("x", cancel=token, max_tokens=200))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert token.cancelled

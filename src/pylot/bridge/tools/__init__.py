@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pylot.bridge.policy import Policy
 from pylot.bridge.sandbox import Sandbox
-from pylot.bridge.tool_manager import ToolManager
+from pylot.bridge.tool_manager import Tool, ToolManager
 from pylot.bridge.tools.code_parser import CodeParser
 from pylot.bridge.tools.code_refactor import CodeRefactor
 from pylot.bridge.tools.deferred_llm import DeferredLLM
@@ -58,7 +58,8 @@ def create_tool_manager(
         index_path or default_index_path(policy.root, settings.data_dir()),
         parser=parser,
     )
-    tools = [
+    tools: list[Tool] = [
+        parser,  # the code_parser tool: source given as text
         *parser.tools(),
         *CodeRefactor(policy, parser).tools(),
         *search.tools(),

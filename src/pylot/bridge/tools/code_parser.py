@@ -9,11 +9,13 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tree_sitter
 
 from pylot.bridge.policy import Policy
 from pylot.bridge.tool_manager import Tool
+from pylot.bridge.tool_schema import jsonable
 from pylot.bridge.tools.languages import detect_language, parser
 from pylot.errors import ToolError
 
@@ -88,6 +90,10 @@ _NAME_LEAVES = frozenset(
 )
 _RUBY_LOADS = ("require", "require_relative", "load")
 _COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
+_DESCRIPTION = (
+    "Parse source code given as text: its functions, classes and methods (line ranges, signatures, "
+    "docstrings), imports and syntax errors; the language is detected when not given."
+)
 
 
 @dataclass(frozen=True)
@@ -151,8 +157,11 @@ def content_hash(source: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class CodeParser:
+class CodeParser(Tool):
     """Parses source with tree-sitter; results are cached by content hash, so re-parsing is free.
+
+    A CodeParser is itself the `code_parser` tool (`execute(code, language=None)` -> a dict), and offers
+    `parse_file` for files of the workspace through `tools()`.
 
     Args:
         policy: Where parse_file may read; without one, parse_file reads any path.
@@ -160,6 +169,7 @@ class CodeParser:
     """
 
     def __init__(self, policy: Policy | None = None, *, cache_size: int = 512) -> None:
+        super().__init__(**Tool.fields_of(self.execute, name="code_parser", description=_DESCRIPTION, timeout_s=30))
         self.policy = policy
         self._cache: OrderedDict[tuple[str, str], ParseResult] = OrderedDict()
         self._cache_size = cache_size
@@ -167,7 +177,31 @@ class CodeParser:
         self.hits = 0
         self.misses = 0
 
+    def __repr__(self) -> str:
+        return f"CodeParser(policy={self.policy!r})"
+
     # ---- the tools ----------------------------------------------------------------------------------
+
+    def execute(self, code: str, language: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Parse source text: its functions, classes and methods (with line ranges and docstrings),
+        imports, and syntax errors with positions.
+
+        Args:
+            code: The source text.
+            language: The language name (python, javascript, typescript, go, rust, java, c, cpp, ...); detected
+                from the content (or `filename`) when not given.
+            filename: A name for the source (keyword; used to detect the language, never read).
+        """
+        unknown = [k for k in kwargs if k != "filename"]
+        if unknown:
+            raise ToolError(f"code_parser: unknown argument '{unknown[0]}' (expected: code, language, filename)")
+        filename = kwargs.get("filename")
+        if filename is not None and not isinstance(filename, str):
+            raise ToolError(f"code_parser: filename must be a string, got {type(filename).__name__}")
+        result = self.parse(code, language, filename)
+        view: dict[str, Any] = jsonable(result)
+        view["ok"] = result.ok
+        return view
 
     def parse_file(self, path: str) -> ParseResult:
         """Parse a source file: its functions, classes and methods (with line ranges and docstrings), imports,
@@ -185,6 +219,7 @@ class CodeParser:
         return self.parse(source, path=Path(path).as_posix())
 
     def tools(self) -> list[Tool]:
+        """parse_file; register the parser itself for code_parser (create_tool_manager does both)."""
         return [Tool.from_function(self.parse_file, timeout_s=30)]
 
     # ---- the library -------------------------------------------------------------------------------

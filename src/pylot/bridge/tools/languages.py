@@ -67,7 +67,10 @@ _CLUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "cpp",
         re.compile(
-            r"std::|^\s*(template\s*<|namespace \w+|class \w+\s*(:|\{))|#include <(iostream|vector|string)>", re.M
+            # `class X:` alone is Python; C++ has a brace or an access specifier after the name
+            r"std::|^\s*(template\s*<|namespace \w+|class \w+\s*(\{|:\s*(public|protected|private|virtual)\b))"
+            r"|#include <(iostream|vector|string)>",
+            re.M,
         ),
     ),
     ("c", re.compile(r"^#include [<\"]|^\s*(static\s+)?(int|void|char|unsigned|struct \w+)\s+\**\w+\(", re.M)),

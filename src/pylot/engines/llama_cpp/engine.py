@@ -32,9 +32,11 @@ log = logging.getLogger(__name__)
 
 
 class LlamaLLM(LLMInterface):
-    """A GGUF model loaded in this process."""
+    """A GGUF model loaded in this process: `LlamaLLM("model.gguf").generate(prompt, max_tokens=64)`."""
 
-    def __init__(self, model_path: Path, settings: ModelSettings | None = None, *, model_id: str | None = None) -> None:
+    def __init__(
+        self, model_path: Path | str, settings: ModelSettings | None = None, *, model_id: str | None = None
+    ) -> None:
         import llama_cpp  # noqa: PLC0415 - llama.cpp's native library loads only with a model
 
         self._lc = llama_cpp

@@ -25,6 +25,7 @@ threads (httpx's connection pool is thread-safe).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import threading
@@ -32,13 +33,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import httpx
+from pydantic import SecretStr
 
 from pylot.config.settings import BackendSettings, ExternalServer
-from pylot.engines.interface import CancelToken, Capabilities, LLMInterface, Snippet
+from pylot.engines.interface import CancelToken, Capabilities, LLMInterface, Snippet, generation_params
 from pylot.engines.llama_server.transport import Health, Transport
 from pylot.engines.llama_server.wire import as_int, native_body, read_native, read_openai
 from pylot.errors import BackendResponseError, CapabilityError, RequestError
-from pylot.types import Chunk, GenerationParams
+from pylot.types import Chunk, GenerationParams, LLMResponse
 
 log = logging.getLogger(__name__)
 
@@ -54,23 +56,33 @@ def _model_stem(path_or_name: str) -> str:
 
 
 class ExternalLlamaAPIClient(LLMInterface):
-    """One remote server. Give `base_url` (or `host` and `port`); the rest has safe defaults.
+    """One remote server: `ExternalLlamaAPIClient(api_url, api_key=None, timeout=30)`; the rest has safe
+    defaults.
 
     The HTTP work runs on a private event loop; the blocking methods wait for it, and a stream's
     consumer checks its CancelToken every 50 ms even while no byte arrives, so a cancelled request
-    is dropped at once, also while the server is still reading the prompt.
+    is dropped at once, also while the server is still reading the prompt. `generate` is awaitable
+    in a coroutine (see there).
     """
 
     def __init__(
         self,
-        base_url: str | None = None,
+        api_url: str | None = None,
+        api_key: str | SecretStr | None = None,
+        timeout: float = 30.0,
         *,
         dialect: Literal["auto", "llama", "openai"] = "auto",
         **connection: Any,
     ) -> None:
-        """`connection` is Transport's: host, port, api_key, name, the timeouts, retries, backoff_s,
-        verify_tls, ca_bundle, transport (an httpx transport, for tests)."""
-        self.transport = Transport(base_url, **connection)
+        """`api_url`: the server's base URL (a trailing /v1 is dropped), or give `host` and `port`.
+        `api_key`: sent as `Authorization: Bearer KEY`. `timeout`: seconds to wait for the server's next
+        bytes (Transport's `read_timeout_s`, which wins when given); a whole request may take
+        `total_timeout_s` (300). `dialect`: "llama" or "openai" skips asking the server which it speaks.
+        `connection` is the rest of Transport's: name, connect_timeout_s, read_timeout_s,
+        total_timeout_s, retries, backoff_s, verify_tls, ca_bundle, transport (an httpx transport, for
+        tests)."""
+        connection.setdefault("read_timeout_s", timeout)
+        self.transport = Transport(api_url, api_key=api_key, **connection)
         self.url = self.transport.url
         self.name = self.transport.name
         self._lock = threading.Lock()
@@ -231,6 +243,33 @@ class ExternalLlamaAPIClient(LLMInterface):
         )
 
     # ---- generation --------------------------------------------------------------------------------
+
+    def generate(
+        self, prompt: str, params: GenerationParams | None = None, cancel: CancelToken | None = None, **overrides: Any
+    ) -> Any:
+        """Continue `prompt`: an LLMResponse; `params` and keywords as for LLMInterface.generate.
+
+        Called in a coroutine (an event loop runs in this thread) it returns an awaitable instead, so
+        `await client.generate(prompt, max_tokens=64)` works as the specification writes it, and a
+        generation never blocks the loop. That form is the blocking one run in a worker thread
+        (asyncio.to_thread): the same request, retries and errors. The request goes to
+        `/v1/completions` on an OpenAI-compatible server (or with `dialect="openai"`), to the native
+        `/completion` on a llama-server, with the API key as a Bearer token. Cancelling the awaiting
+        task cancels the generation.
+        """
+        chosen = generation_params(params, **overrides)  # a bad keyword fails here, not when awaited
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return super().generate(prompt, chosen, cancel)
+        return self._generate_async(prompt, chosen, cancel or CancelToken())
+
+    async def _generate_async(self, prompt: str, params: GenerationParams, cancel: CancelToken) -> LLMResponse:
+        try:
+            return await asyncio.to_thread(LLMInterface.generate, self, prompt, params, cancel)
+        except asyncio.CancelledError:
+            cancel.cancel("the awaiting task was cancelled")
+            raise
 
     def stream(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> Iterator[Chunk]:
         if self.dialect == "llama":
