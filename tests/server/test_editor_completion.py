@@ -1,5 +1,8 @@
-"""Warm-ups: llama-server's `n_predict: 0` on /infill and `max_tokens: 0` on /v1/completions put the prompt a
-keystroke at that cursor would send into the KV cache, and answer at once with no text."""
+"""Editor completions (/v1/completions with a suffix, and /infill) through the pipeline on the real engine.
+
+Typing into a suggestion is answered from the typeahead cache. Warm-ups: llama-server's `n_predict: 0` on
+/infill and `max_tokens: 0` on /v1/completions put the prompt a keystroke at that cursor would send into the
+KV cache, and answer at once with no text."""
 
 from __future__ import annotations
 
@@ -12,6 +15,18 @@ from pylot.types import GenerationParams
 BEFORE = "import os\n\n" + "".join(f"def helper_{i}(x):\n    return x + {i}\n\n" for i in range(12)) + "def main():\n"
 TYPED = "    path = os.path.j"
 AFTER = "\n\n" + "".join(f"def later_{i}(y):\n    return y * {i}\n\n" for i in range(12))
+FIM = {"prompt": "def add(a, b):\n    ", "suffix": "\n\nprint(add(1, 2))\n", "stop": ["\n"]}
+
+
+def test_typing_into_a_suggestion_is_answered_from_the_typeahead_cache(client: TestClient) -> None:
+    first = client.post("/v1/completions", json={**FIM, "suffix": "\n"}).json()
+    text = first["choices"][0]["text"]
+    assert first["pylot"]["source"] == "model" and len(text) > 3
+    typed = client.post("/v1/completions", json={**FIM, "suffix": "\n", "prompt": FIM["prompt"] + text[:3]}).json()
+    assert typed["pylot"]["source"] == "typeahead"
+    assert typed["choices"][0]["text"] == text[3:]
+    assert typed["id"] == first["id"]  # feedback for the rest refers to the same suggestion
+    assert client.get("/v1/status").json()["cache"]["typeahead_hits"] == 1
 
 
 def evict(qwen) -> None:  # type: ignore[no-untyped-def]
