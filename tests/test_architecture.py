@@ -2,6 +2,9 @@
 
 Every `import` and `from ... import` in a module counts, also those inside functions (a lazy import is
 still a dependency), except under `if TYPE_CHECKING:`.
+
+And the tests mirror the package, so a module's tests are found from its path: src/pylot/a/b.py (or the
+package src/pylot/a/b/) is tested in tests/a/test_b.py.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "pylot"
+TESTS = Path(__file__).resolve().parent
 
 # What each part of the package may import from Pylot (besides itself and the root's __version__). The
 # leaf modules import nothing of Pylot but each other.
@@ -104,3 +108,52 @@ def test_the_rule_catches_a_lazy_import(tmp_path: Path) -> None:
 def test_no_module_is_over_500_lines(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= 500, f"{path.relative_to(SRC)} has {lines} lines: split it into modules of one concept each"
+
+
+# The test files that mirror no module, and why: behaviour across modules, or something outside the package.
+NOT_MIRRORED = {
+    "tests/test_architecture.py": "the import rules and the layout of the whole package",
+    "tests/test_doubles.py": "the engine double in tests/doubles.py against the interface it stands in for",
+    "tests/test_examples.py": "the scripts in examples/ against a real server",
+    "tests/test_packaging.py": "pyproject.toml and requirements.txt",
+    "tests/benchmarks/test_quiet.py": "the benchmark harness's quiet-machine guard, benchmarks/_quiet.py",
+    "tests/benchmarks/test_spans.py": "the benchmark harness's multi-line items, benchmarks/_spans.py",
+    "tests/bridge/tools/test_path_refusals.py": "bad paths refused by every tool that takes one",
+    "tests/cli/test_cli.py": "the `pylot` command end to end, in a real process",
+    "tests/e2e/test_vscode_e2e.py": "the VS Code extension in a real VS Code against a real server",
+    "tests/e2e/test_web_console.py": "the web console in a real browser against a real server",
+    "tests/fixtures/polyglot/tests/test_pricing.py": "the sample project the code tools work on, not Pylot's",
+    "tests/integration/test_faults.py": "network faults against real llama-servers, through client and balancer",
+    "tests/integration/test_llama_server.py": "the client and the server against a real llama-server",
+    "tests/models/test_models.py": "catalog, store, fetch, memory fit and quantization together",
+    "tests/server/test_bad_input.py": "bad input across every endpoint",
+    "tests/server/test_disconnect.py": "a client leaving mid-request, on every streaming endpoint",
+    "tests/server/test_openai_client.py": "the official OpenAI client against a live server",
+    "tests/server/test_privacy.py": "no user code in the logs, from any endpoint",
+    "tests/server/test_schemathesis.py": "every operation of the OpenAPI schema, property-based",
+    "tests/server/test_utf8.py": "UTF-8 end to end, over HTTP, the WebSocket and the config",
+}
+
+
+def _mirrors(test: Path) -> bool:
+    """tests/a/test_b.py mirrors src/pylot/a/b.py or the package src/pylot/a/b/."""
+    rel = test.relative_to(TESTS)
+    target = SRC.joinpath(*rel.parts[:-1], rel.stem.removeprefix("test_"))
+    return target.with_suffix(".py").is_file() or target.is_dir()
+
+
+def test_every_test_file_mirrors_a_module_or_says_why_not() -> None:
+    unmirrored = {f"tests/{p.relative_to(TESTS).as_posix()}" for p in TESTS.rglob("test_*.py") if not _mirrors(p)}
+    unexplained = sorted(unmirrored - set(NOT_MIRRORED))
+    assert not unexplained, (
+        f"name each test file after the module it tests (src/pylot/a/b.py -> tests/a/test_b.py), "
+        f"or add it to NOT_MIRRORED with the reason: {unexplained}"
+    )
+    stale = sorted(set(NOT_MIRRORED) - unmirrored)
+    assert not stale, f"these mirror a module now or are gone; take them out of NOT_MIRRORED: {stale}"
+
+
+def test_the_mirror_rule_accepts_modules_and_packages_and_nothing_else() -> None:
+    assert _mirrors(TESTS / "server" / "routes" / "test_ws.py")  # src/pylot/server/routes/ws.py
+    assert _mirrors(TESTS / "engines" / "test_llama_cpp.py")  # the package src/pylot/engines/llama_cpp/
+    assert not _mirrors(TESTS / "server" / "test_api.py")

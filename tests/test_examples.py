@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pylot.config.config_manager import ConfigManager
 from pylot.config.settings import Settings
 from tests.llama_servers import API_KEY, LlamaProcess
-from tests.server.test_openai_client import free_port
+from tests.server.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,5 +1,9 @@
+"""What the server tests share: fixtures, and helpers their modules import from here."""
+
 from __future__ import annotations
 
+import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from pylot.config.config_manager import ConfigManager
 from pylot.server import create_app
+from pylot.server.log_buffer import LogBuffer
 
 # Tests check behaviour, not speed: a loaded CI machine must not hit the editor's generation time limit.
 NO_TIME_LIMIT = "completion:\n  time_limit_s: 120\n"
@@ -30,6 +35,41 @@ class LocalClient(TestClient):
         return super().websocket_connect(
             LOCAL.replace("http", "ws", 1) + url if url.startswith("/") else url, *args, **kwargs
         )
+
+
+def free_port() -> int:
+    """A loopback port free right now, for a live server."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sse_events(text: str) -> list[str]:
+    """The data of each server-sent event in a streamed body."""
+    return [line[6:] for line in text.splitlines() if line.startswith("data: ")]
+
+
+def error_of(response: Any) -> dict[str, Any]:
+    """The OpenAI-shaped error of a TestClient answer (httpx's or httpx2's Response), with exactly its four keys."""
+    body = response.json()
+    assert set(body["error"]) == {"message", "type", "code", "param"}
+    return dict(body["error"])
+
+
+def log() -> logging.Logger:
+    """The logger whose records the `buffer` fixture keeps."""
+    return logging.getLogger("pylot.test.console")
+
+
+@pytest.fixture
+def buffer() -> Iterator[LogBuffer]:
+    buf = LogBuffer(capacity=5)
+    logger = log()
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    logger.addHandler(buf)
+    yield buf
+    logger.removeHandler(buf)
 
 
 @pytest.fixture

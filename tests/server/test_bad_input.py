@@ -20,8 +20,7 @@ from pylot.config.config_manager import ConfigManager
 from pylot.server import PylotServer
 from pylot.types import Chunk
 from tests.doubles import Call, ScriptedEngine
-from tests.server.conftest import make_client
-from tests.server.test_openai_client import free_port
+from tests.server.conftest import free_port, make_client
 
 SURROGATE = '"\\ud800"'  # JSON text for a lone surrogate: json.dumps would refuse to write one
 

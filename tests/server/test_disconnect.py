@@ -17,7 +17,7 @@ from pylot.config.config_manager import ConfigManager
 from pylot.server import PylotServer
 from pylot.types import Chunk
 from tests.doubles import Call, ScriptedEngine
-from tests.server.test_openai_client import free_port
+from tests.server.conftest import free_port
 
 
 class EndlessEngine(ScriptedEngine):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,12 +12,7 @@ import pytest
 
 from pylot.config.config_manager import ConfigManager
 from pylot.server import PylotServer
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.server.conftest import free_port
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ schema (status code, content type, body).
 
 Bounded so it stays a few minutes on 2 cores: a handful of examples per operation, generation capped at
 2 s by the config. Left out: the log stream (it never ends by design), model pulls and quantization
-(minutes of download or CPU each; tested in tests/server/test_models_api.py).
+(minutes of download or CPU each; tested in tests/server/routes/test_models.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Model management over HTTP: catalog with memory fit, pull with progress, load, quantize, delete."""
+"""/v1/models: the served model's card, and model management (catalog with memory fit, pull with progress,
+load, quantize, delete)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.server.conftest import make_client
+
+
+def test_health_and_models(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok", "model": "qwen2.5-coder-0.5b"}
+    models = client.get("/v1/models").json()
+    assert models["object"] == "list"
+    assert models["data"][0]["id"] == "qwen2.5-coder-0.5b"
+    assert models["data"][0]["meta"]["fim"] is True
 
 
 def test_catalog_lists_models_with_install_state_and_memory_fit(client: TestClient) -> None:

@@ -1,7 +1,8 @@
-"""/v1/config: read, schema, validated live updates persisted to the file."""
+"""/v1/config: read (secrets hidden), schema, validated live updates persisted to the file."""
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -35,6 +36,12 @@ def test_a_bad_patch_names_the_key_and_changes_nothing(qwen: object, tmp_path: P
         assert r.status_code == 400 and "unknown key 'generation.temprature'" in r.json()["error"]["message"]
         assert (tmp_path / "pylot.yaml").read_text() == before
         assert c.get("/v1/config").json()["generation"]["temperature"] == 0.0
+
+
+def test_config_hides_secrets(keyed_client: TestClient) -> None:
+    cfg = keyed_client.get("/v1/config", headers={"X-Api-Key": "s3cret"}).json()
+    assert cfg["server"]["api_keys"] == ["**********"]
+    assert "s3cret" not in json.dumps(cfg)
 
 
 def test_schema_describes_every_field(client: TestClient) -> None:

@@ -1,16 +1,24 @@
 """The OpenAPI schema says what the server really answers: 400 (not 422), the error body, event streams,
-the metrics' text format; 405s name every allowed method; an unknown tool is a 404."""
+the metrics' text format. The web console's API types are generated from it, so they never go stale:
+web-ui/openapi.json and the settings form's fixture must be what scripts/export_openapi.py writes today."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from pylot.config.settings import LIVE_SECTIONS, Settings
 from tests.server.conftest import make_client
+
+ROOT = Path(__file__).resolve().parents[2]
+REGENERATE = "run: cd web-ui && npm run gen:api (then commit openapi.json, src/api/schema.d.ts and the fixture)"
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +67,24 @@ def test_metrics_are_documented_and_served_as_text(client: TestClient, schema: d
     assert client.get("/metrics").headers["content-type"].startswith("text/plain")
 
 
-def test_a_405_names_every_method_of_the_path(client: TestClient) -> None:
-    response = client.delete("/v1/config")
-    assert response.status_code == 405
-    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "PATCH"}
-    assert "PATCH" in response.json()["error"]["message"]
+@pytest.fixture(scope="module")
+def exporter() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("export_openapi", ROOT / "scripts/export_openapi.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_an_unknown_tool_is_a_404(client: TestClient, tmp_path: Path) -> None:
-    for response in (client.get("/v1/tools/nope"), client.post("/v1/tools/nope", json={})):
-        assert response.status_code == 404
-        assert response.json()["error"]["type"] == "not_found_error"
+def test_the_committed_schemas_are_what_the_server_writes(exporter: ModuleType, tmp_path: Path) -> None:
+    written = exporter.write(tmp_path)
+    assert {p.relative_to(tmp_path).as_posix() for p in written} == set(exporter.OUTPUTS)
+    for path in written:
+        rel = path.relative_to(tmp_path).as_posix()
+        assert path.read_text(encoding="utf-8") == (ROOT / rel).read_text(encoding="utf-8"), f"{rel}: {REGENERATE}"
+
+
+def test_the_settings_fixture_has_every_section_and_the_live_ones() -> None:
+    fixture = json.loads((ROOT / "web-ui/src/test/config-schema.json").read_text(encoding="utf-8"))
+    assert list(fixture["properties"]) == list(Settings.model_fields)
+    assert fixture["x-live-sections"] == sorted(LIVE_SECTIONS)
