@@ -145,16 +145,15 @@ def test_without_python_no_extra_candidates_are_tried() -> None:
 
 
 class ChunkedEngine(ScriptedEngine):
-    """A double that streams its answer a few characters at a time and runs out of tokens at the end."""
+    """Streams its answer a few characters at a time and runs out of tokens at the end."""
 
     def __init__(self, answer: str) -> None:
-        super().__init__({None: answer})
+        super().__init__(self._chunks)
+        self.answer = answer
         self.read = 0
 
-    def stream_infill(self, prefix, suffix, params, extra=(), cancel=None, *, middle=""):  # type: ignore[no-untyped-def]
-        from pylot.types import Chunk
-
-        text = self.answers[None]
+    def _chunks(self, call: Call) -> Iterator[Chunk]:
+        text = self.answer
         for i in range(0, len(text), 3):
             self.read = i + 3
             yield Chunk(text[i : i + 3], "length" if i + 3 >= len(text) else None, 10, i // 3 + 1)
