@@ -126,6 +126,16 @@ def test_the_playground_returns_a_completion(pylot_server: RunningServer, web_ar
     assert httpx.get(f"{pylot_server.url}/v1/status", timeout=10).json()["requests_total"] > requests_before
 
 
+def test_non_latin_text_goes_through_the_console_whole(pylot_server: RunningServer, web_artifacts: Path) -> None:
+    """Cyrillic, CJK, emoji and Hebrew typed in the playground: the model sees them (its answer goes on in
+    the same words) and the page shows the answer with no replacement characters."""
+    prompt = 'greeting = "Привет, 世界 😀 שלום"\nprint(greeting)\nsame = "Привет, 世界 😀 שלום"\nprint(same)\nagain = "'
+    result = scenario("unicode", pylot_server, web_artifacts, prompt=prompt)
+    assert result["typed"] == prompt
+    assert "\ufffd" not in result["text"], result
+    assert any(word in result["text"] for word in ("Привет", "世界", "😀", "שלום")), result
+
+
 def test_a_web_page_on_another_origin_cannot_drive_the_server(pylot_server: RunningServer, web_artifacts: Path) -> None:
     """A page on attacker.test tries the config, a model load, a tool and a WebSocket, then DNS rebinding."""
     url = pylot_server.url

@@ -2,58 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
-
 import pytest
 
-from pylot.engines.interface import CancelToken, Capabilities, LLMInterface, Snippet, generation_params
+from pylot.engines.interface import generation_params
 from pylot.types import Chunk, GenerationParams, LLMResponse
+from tests.doubles import ScriptedEngine
 
 
-class Recorder(LLMInterface):
-    """A test double that answers "ok" and remembers the parameters of every request."""
+class Recorder(ScriptedEngine):
+    """The shared double, answering "ok"; `seen` is the parameters of every request."""
 
     def __init__(self) -> None:
-        self.seen: list[GenerationParams] = []
+        super().__init__(lambda call: [Chunk("o"), Chunk("k", "stop", 3, 2)], model_id="recorder", n_ctx=512)
 
-    def _answer(self, params: GenerationParams) -> Iterator[Chunk]:
-        self.seen.append(params)
-        return iter([Chunk("o"), Chunk("k", "stop", 3, 2)])
-
-    def capabilities(self) -> Capabilities:
-        return Capabilities(model_id="recorder", n_ctx=512, fim=True)
-
-    def stream(self, prompt: str, params: GenerationParams, cancel: CancelToken | None = None) -> Iterator[Chunk]:
-        return self._answer(params)
-
-    def stream_infill(
-        self,
-        prefix: str,
-        suffix: str,
-        params: GenerationParams,
-        extra: Sequence[Snippet] = (),
-        cancel: CancelToken | None = None,
-        *,
-        middle: str = "",
-    ) -> Iterator[Chunk]:
-        return self._answer(params)
-
-    def stream_chat(
-        self,
-        messages: Sequence[dict[str, Any]],
-        params: GenerationParams,
-        cancel: CancelToken | None = None,
-        *,
-        tools: Sequence[dict[str, Any]] | None = None,
-    ) -> Iterator[Chunk]:
-        return self._answer(params)
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return [[1.0] for _ in texts]
-
-    def tokenize(self, text: str) -> list[int]:
-        return list(range(len(text)))
+    @property
+    def seen(self) -> list[GenerationParams]:
+        return [call.params for call in self.calls]
 
 
 def test_generate_with_keywords_only_uses_the_specifications_defaults() -> None:

@@ -3,7 +3,7 @@
 //
 //   node e2e/console.mjs SCENARIO --url http://127.0.0.1:PORT --out DIR [--key KEY] [--value N] [--model ID]
 //
-// SCENARIO: pages | settings | pull | playground | login | attacker. Screenshots go to DIR. The last line printed
+// SCENARIO: pages | settings | pull | playground | unicode | login | attacker. Screenshots go to DIR. The last line printed
 // is a JSON object with what was seen; the exit status is 0 when the scenario's own checks passed.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -282,6 +282,24 @@ const scenarios = {
     check(/ms|s round trip/.test(timing), `no timing shown: ${timing}`)
     check(problems.length === 0, `console errors:\n${problems.join('\n')}`)
     return { text, timing }
+  },
+
+  /** Non-Latin text typed into the playground reaches the model and comes back whole, shown as sent. */
+  async unicode(browser, args) {
+    const { page, problems } = await openPage(browser, args)
+    await visit(page, args.url, 'playground')
+    await page.getByLabel('Code').fill(args.prompt)
+    await page.getByLabel(/Max tokens/).fill('16')
+    await page.getByRole('button', { name: 'Complete' }).click()
+    const result = page.getByTestId('completion-result').or(page.locator('section [role="alert"]'))
+    await result.first().waitFor({ timeout: 180_000 })
+    const alert = page.locator('section [role="alert"]')
+    check((await alert.count()) === 0, `completion failed: ${(await alert.count()) ? await alert.innerText() : ''}`)
+    const text = await page.getByTestId('completion-text').innerText()
+    const typed = await page.getByLabel('Code').inputValue()
+    await shot(page, args.out, 'unicode')
+    check(problems.length === 0, `console errors:\n${problems.join('\n')}`)
+    return { text, typed }
   },
 
   /** A server with a key: the console asks for it, refuses a wrong one, works with the right one. */
