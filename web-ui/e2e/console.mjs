@@ -146,6 +146,23 @@ async function attackFromPage(target) {
   return tries
 }
 
+/** The playground: optionally replace the code, ask for a completion, fail on an error or a console error. */
+async function completeInPlayground(browser, args, { code, maxTokens, shotName }) {
+  const { page, problems } = await openPage(browser, args)
+  await visit(page, args.url, 'playground')
+  if (code !== undefined) await page.getByLabel('Code').fill(code)
+  await page.getByLabel(/Max tokens/).fill(maxTokens)
+  await page.getByRole('button', { name: 'Complete' }).click()
+  const result = page.getByTestId('completion-result').or(page.locator('section [role="alert"]'))
+  await result.first().waitFor({ timeout: 180_000 })
+  const alert = page.locator('section [role="alert"]')
+  check((await alert.count()) === 0, `completion failed: ${(await alert.count()) ? await alert.innerText() : ''}`)
+  const text = await page.getByTestId('completion-text').innerText()
+  await shot(page, args.out, shotName)
+  check(problems.length === 0, `console errors:\n${problems.join('\n')}`)
+  return { page, text }
+}
+
 const scenarios = {
   async attacker(browser, args) {
     const context = await browser.newContext()
@@ -268,38 +285,20 @@ const scenarios = {
 
   /** Ask for a completion at the example's cursor and read it with its timing. */
   async playground(browser, args) {
-    const { page, problems } = await openPage(browser, args)
-    await visit(page, args.url, 'playground')
-    await page.getByLabel(/Max tokens/).fill('24')
-    await page.getByRole('button', { name: 'Complete' }).click()
-    const result = page.getByTestId('completion-result').or(page.locator('section [role="alert"]'))
-    await result.first().waitFor({ timeout: 180_000 })
-    const alert = page.locator('section [role="alert"]')
-    check((await alert.count()) === 0, `completion failed: ${(await alert.count()) ? await alert.innerText() : ''}`)
-    const text = await page.getByTestId('completion-text').innerText()
+    const { page, text } = await completeInPlayground(browser, args, { maxTokens: '24', shotName: 'playground' })
     const timing = await page.getByTestId('completion-timing').innerText()
-    await shot(page, args.out, 'playground')
     check(/ms|s round trip/.test(timing), `no timing shown: ${timing}`)
-    check(problems.length === 0, `console errors:\n${problems.join('\n')}`)
     return { text, timing }
   },
 
-  /** Non-Latin text typed into the playground reaches the model and comes back whole, shown as sent. */
+  /** Non-Latin text typed into the playground stays whole, and the answer is shown as sent. */
   async unicode(browser, args) {
-    const { page, problems } = await openPage(browser, args)
-    await visit(page, args.url, 'playground')
-    await page.getByLabel('Code').fill(args.prompt)
-    await page.getByLabel(/Max tokens/).fill('16')
-    await page.getByRole('button', { name: 'Complete' }).click()
-    const result = page.getByTestId('completion-result').or(page.locator('section [role="alert"]'))
-    await result.first().waitFor({ timeout: 180_000 })
-    const alert = page.locator('section [role="alert"]')
-    check((await alert.count()) === 0, `completion failed: ${(await alert.count()) ? await alert.innerText() : ''}`)
-    const text = await page.getByTestId('completion-text').innerText()
-    const typed = await page.getByLabel('Code').inputValue()
-    await shot(page, args.out, 'unicode')
-    check(problems.length === 0, `console errors:\n${problems.join('\n')}`)
-    return { text, typed }
+    const { page, text } = await completeInPlayground(browser, args, {
+      code: args.prompt,
+      maxTokens: '16',
+      shotName: 'unicode',
+    })
+    return { text, typed: await page.getByLabel('Code').inputValue() }
   },
 
   /** A server with a key: the console asks for it, refuses a wrong one, works with the right one. */
